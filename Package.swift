@@ -1,0 +1,133 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every target builds in Swift 6 language mode (the tools version's default) with
+/// complete strict concurrency checking; warnings are treated as defects in CI.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluiced", targets: ["sluiced"]),
+        .executable(name: "sluice-agent", targets: ["sluice-agent"]),
+        .executable(name: "sluicectl", targets: ["sluicectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // The domain: pure Swift, no I/O, no server or database imports.
+        .target(name: "SluiceCore", swiftSettings: strict),
+        // The wire types of the /v1 API, shared by the controller and its clients.
+        .target(name: "SluiceAPI", dependencies: ["SluiceCore"], swiftSettings: strict),
+        .target(
+            name: "SluiceStore",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict,
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "SluiceController",
+            dependencies: [
+                "SluiceCore", "SluiceAPI", "SluiceStore", "SluiceYAML",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Strict YAML reading with file:line:column errors, for configs and policies.
+        .target(
+            name: "SluiceYAML",
+            dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceAPI"], swiftSettings: strict),
+        .target(
+            name: "SluiceAgent",
+            dependencies: [
+                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceYAML",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sluiced",
+            dependencies: [
+                "SluiceController", "SluiceStore", "SluiceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sluice-agent",
+            dependencies: [
+                "SluiceAgent", "SluiceCore", "SluiceAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sluicectl",
+            dependencies: [
+                "SluiceClient", "SluiceAPI", "SluiceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Build-time tool: turns Migrations/*.sql into Swift source so that an installed
+        // sluiced carries its schema with no file beside it.
+        .executableTarget(name: "embed-migrations", swiftSettings: strict),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
+
+        .testTarget(
+            name: "SluiceCoreTests",
+            dependencies: ["SluiceCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SluiceStoreTests",
+            dependencies: ["SluiceStore", "SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SluiceControllerTests",
+            dependencies: [
+                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI"], swiftSettings: strict),
+        // Runs the built executables as real processes over a real loopback socket.
+        .testTarget(
+            name: "SluiceLiveTests",
+            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,118 @@
+import SluiceCore
+
+/// `POST /v1/enroll`: a new agent introduces itself.
+public struct EnrollRequest: Sendable, Codable, Equatable {
+    public var hostID: HostID
+    public var labels: Labels
+    public init(hostID: HostID, labels: Labels) {
+        self.hostID = hostID
+        self.labels = labels
+    }
+}
+
+/// The host's own secret, shown once; every later request of the agent carries it.
+public struct EnrollResponse: Sendable, Codable, Equatable {
+    public var hostID: HostID
+    public var token: String
+    public init(hostID: HostID, token: String) {
+        self.hostID = hostID
+        self.token = token
+    }
+}
+
+/// `PUT /v1/hosts/{hostID}/inventory` answer.
+public struct ReportAccepted: Sendable, Codable, Equatable {
+    /// Whether the inventory differed from the last one the controller had.
+    public var changed: Bool
+    /// When the controller would like the next report.
+    public var nextReportSeconds: Int
+    public init(changed: Bool, nextReportSeconds: Int) {
+        self.changed = changed
+        self.nextReportSeconds = nextReportSeconds
+    }
+}
+
+public struct HostList: Sendable, Codable, Equatable {
+    public var hosts: [HostSummary]
+    public init(hosts: [HostSummary]) { self.hosts = hosts }
+}
+
+public struct UpdateList: Sendable, Codable, Equatable {
+    public var updates: [PendingUpdate]
+    public init(updates: [PendingUpdate]) { self.updates = updates }
+}
+
+/// `POST /v1/tokens`.
+public struct CreateTokenRequest: Sendable, Codable, Equatable {
+    public var name: String
+    public var role: OperatorRole
+    /// Lifetime in seconds; absent for a token that does not expire.
+    public var expiresInSeconds: Int?
+    public init(name: String, role: OperatorRole, expiresInSeconds: Int? = nil) {
+        self.name = name
+        self.role = role
+        self.expiresInSeconds = expiresInSeconds
+    }
+}
+
+/// `POST /v1/enrollment-tokens`.
+public struct CreateEnrollmentTokenRequest: Sendable, Codable, Equatable {
+    public var name: String
+    /// How many hosts it may enroll (default 1).
+    public var uses: Int?
+    /// Lifetime in seconds (default one day).
+    public var expiresInSeconds: Int?
+    /// Labels a host must carry to enroll with this token.
+    public var labels: Labels?
+    public init(name: String, uses: Int? = nil, expiresInSeconds: Int? = nil, labels: Labels? = nil) {
+        self.name = name
+        self.uses = uses
+        self.expiresInSeconds = expiresInSeconds
+        self.labels = labels
+    }
+}
+
+/// A newly created token: the only time its secret is shown.
+public struct TokenResponse: Sendable, Codable, Equatable {
+    public var keyID: String
+    public var token: String
+    public var name: String
+    public var role: OperatorRole?
+    public var expiresAtMs: Int64?
+    public var usesLeft: Int?
+    public init(keyID: String, token: String, name: String, role: OperatorRole?, expiresAtMs: Int64?, usesLeft: Int?) {
+        self.keyID = keyID
+        self.token = token
+        self.name = name
+        self.role = role
+        self.expiresAtMs = expiresAtMs
+        self.usesLeft = usesLeft
+    }
+}
+
+public struct HealthResponse: Sendable, Codable, Equatable {
+    public var status: String
+    public var version: String
+    public init(status: String, version: String) {
+        self.status = status
+        self.version = version
+    }
+}
+
+/// Every error the API returns: `{"error": {"code": "...", "message": "..."}}`.
+public struct ErrorResponse: Sendable, Codable, Equatable {
+    public struct Body: Sendable, Codable, Equatable {
+        /// Stable, for scripts: `unauthenticated`, `forbidden`, `not_found`, `conflict`,
+        /// `invalid_request`, `payload_too_large`, `internal`.
+        public var code: String
+        /// One line, for people.
+        public var message: String
+    }
+    public var error: Body
+    public init(code: String, message: String) { error = Body(code: code, message: message) }
+}
+
+/// The version every program of this build reports.
+public enum SluiceVersion {
+    public static let current = "0.1.0"
+}

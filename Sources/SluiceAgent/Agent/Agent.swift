@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceAPI
+import SluiceClient
+import SluiceCore
+
+/// Anything that can describe the host's packages: the real dpkg/apt reader, or a fake in tests.
+public protocol InventorySource: Sendable {
+    func collect() async throws -> InventoryReport
+}
+
+extension SystemInventory: InventorySource {}
+
+/// The agent's loop: enroll once, then report the inventory on an interval.
+///
+/// It only reads the host in this version. With no controller reachable it changes
+/// nothing and retries; every failure is one log line naming what went wrong.
+public struct Agent: Service {
+    let configuration: AgentConfiguration
+    let inventory: any InventorySource
+    let logger: Logger
+    /// Report once and return, instead of looping.
+    let once: Bool
+
+    public init(configuration: AgentConfiguration, inventory: any InventorySource, logger: Logger, once: Bool = false) {
+        self.configuration = configuration
+        self.inventory = inventory
+        self.logger = logger
+        self.once = once
+    }
+
+    public func run() async throws {
+        let credentials = try await enrollIfNeeded()
+        let client = try SluiceHTTPClient(controller: credentials.controller, token: credentials.token)
+        var interval = configuration.reportIntervalSeconds
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let accepted = try await report(client: client, host: credentials.hostID)
+                failures = 0
+                interval = Int64(accepted.nextReportSeconds)
+                if once { return }
+            } catch {
+                failures += 1
+                logger.error("report failed: \(error)")
+                if once { throw error }
+            }
+            // Back off on repeated failures, up to ten intervals, so a down controller is not hammered.
+            let wait = interval * Int64(min(failures + 1, 10))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(wait)) }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+        }
+    }
+
+    /// Returns the saved credentials, enrolling with the bootstrap token first if there are none.
+    public func enrollIfNeeded() async throws -> AgentCredentials {
+        let hostID = try configuration.resolvedHostID()
+        if let saved = try AgentCredentials.load(stateDirectory: configuration.stateDirectory) {
+            guard saved.hostID == hostID else {
+                throw InvalidInput(
+                    "\(AgentCredentials.path(in: configuration.stateDirectory)) belongs to host \(saved.hostID), but this agent is configured as \(hostID)")
+            }
+            return saved
+        }
+        guard let controller = configuration.controller else {
+            throw InvalidInput("no controller URL: set controller in \(AgentConfiguration.defaultPath) or pass --controller")
+        }
+        guard let token = configuration.enrollToken, !token.isEmpty else {
+            throw InvalidInput(
+                "not enrolled yet and no enrollment token: create one with `sluicectl enroll-token create` and pass --enroll-token or set enroll_token_file")
+        }
+        let labels = try Labels(validating: configuration.labels)
+        let client = try SluiceHTTPClient(controller: controller, token: token)
+        let response = try await client.enroll(EnrollRequest(hostID: hostID, labels: labels))
+        let credentials = AgentCredentials(controller: controller, hostID: response.hostID, token: response.token)
+        try credentials.save(stateDirectory: configuration.stateDirectory)
+        logger.notice("enrolled as \(hostID) with \(controller); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
+        return credentials
+    }
+
+    func report(client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {
+        let report = try await inventory.collect()
+        let accepted = try await client.reportInventory(host: host, report)
+        logger.info(
+            "reported \(report.installed.count) installed, \(report.candidates.count) upgradable (\(report.candidates.filter(\.isSecurity).count) security)\(accepted.changed ? ", changed" : "")"
+        )
+        return accepted
+    }
+}

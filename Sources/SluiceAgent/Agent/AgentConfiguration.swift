@@ -1,0 +1,66 @@
+import Foundation
+import SluiceCore
+import SluiceYAML
+
+/// How the agent reaches its controller and who it says it is. Built from defaults, then
+/// `/etc/sluice/agent.yaml`, then flags, each overriding the last.
+public struct AgentConfiguration: Sendable, Equatable {
+    public static let defaultPath = "/etc/sluice/agent.yaml"
+
+    public var controller: String?
+    public var hostID: HostID?
+    public var labels: [String: String] = [:]
+    public var stateDirectory = "/var/lib/sluice"
+    public var reportIntervalSeconds: Int64 = 60
+    /// Bootstrap token for the first enrollment; not needed once enrolled.
+    public var enrollToken: String?
+
+    public init() {}
+
+    static let keys = ["controller", "host_id", "labels", "state_dir", "report_interval", "enroll_token", "enroll_token_file"]
+
+    /// Applies the YAML config file's keys: `controller`, `host_id`, `labels`, `state_dir`,
+    /// `report_interval`, `enroll_token` or `enroll_token_file`.
+    public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
+        let root = try YAMLValue.load(text, file: file).mapping(allowed: Self.keys)
+        if let value = root["controller"] { controller = try value.string() }
+        if let value = root["host_id"] {
+            do { hostID = try HostID(parsing: try value.string()) } catch { throw value.error(error.message) }
+        }
+        if let value = root["labels"] {
+            let map = try value.stringMap()
+            do { _ = try Labels(validating: map) } catch { throw value.error(error.message) }
+            labels = map
+        }
+        if let value = root["state_dir"] { stateDirectory = try value.string() }
+        if let value = root["report_interval"] {
+            let seconds = try value.seconds()
+            guard (5...86400).contains(seconds) else { throw value.error("must be between 5s and 1d") }
+            reportIntervalSeconds = seconds
+        }
+        if let value = root["enroll_token"] { enrollToken = try value.string() }
+        if let value = root["enroll_token_file"] {
+            let path = try value.string()
+            do {
+                enrollToken = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw value.error("cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// The host id to use: the configured one, else this machine's host name.
+    public func resolvedHostID() throws(InvalidInput) -> HostID {
+        if let hostID { return hostID }
+        let name = localHostName().lowercased()
+        do { return try HostID(parsing: name) } catch {
+            throw InvalidInput("this machine's host name \(quoted(name)) is not a valid host id; set host_id in the config or --host-id")
+        }
+    }
+}
+
+func localHostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

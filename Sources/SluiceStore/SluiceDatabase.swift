@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// The controller's store: the only code that opens the SQLite file.
+///
+/// Each public write method is one transaction that keeps the invariants and writes its
+/// audit event in the same transaction. The interface speaks SluiceCore types only, so a
+/// second backend can stand beside this one without touching the routes.
+public struct SluiceDatabase: Sendable {
+    let writer: any DatabaseWriter
+    /// Where the file is, for messages; `:memory:` for an in-memory database.
+    public let path: String
+
+    init(writer: any DatabaseWriter, path: String) {
+        self.writer = writer
+        self.path = path
+    }
+
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    ///
+    /// The schema is checked through a read-only connection first, so that a file written
+    /// by a newer Sluice, or one that is not a Sluice database, is refused untouched.
+    /// - Parameters:
+    ///   - path: the SQLite file; its directory must exist.
+    ///   - nowMs: recorded as the time migrations were applied.
+    public static func open(path: String, nowMs: Int64) throws -> SluiceDatabase {
+        let migrator = SchemaMigrator(migrations: EmbeddedMigration.shipped)
+        if FileManager.default.fileExists(atPath: path) {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            do {
+                let probe = try DatabaseQueue(path: path, configuration: readOnly)
+                _ = try probe.read { try migrator.pending(in: $0, path: path) }
+                try probe.close()
+            } catch let error as StoreError {
+                throw error
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+                throw StoreError.incompatibleSchema("\(path) is not an SQLite database; refusing to touch it")
+            } catch {
+                throw StoreError.incompatibleSchema("cannot open \(path): \(describe(error))")
+            }
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+        } catch {
+            throw StoreError.incompatibleSchema("cannot open \(path): \(describe(error))")
+        }
+        let pending = try pool.read { try migrator.pending(in: $0, path: path) }
+        try migrator.apply(pending, to: pool, nowMs: nowMs)
+        return SluiceDatabase(writer: pool, path: path)
+    }
+
+    /// A private in-memory database with the full schema, for tests.
+    public static func inMemory(nowMs: Int64 = 0) throws -> SluiceDatabase {
+        let queue = try DatabaseQueue(configuration: configuration())
+        let migrator = SchemaMigrator(migrations: EmbeddedMigration.shipped)
+        let pending = try queue.read { try migrator.pending(in: $0, path: ":memory:") }
+        try migrator.apply(pending, to: queue, nowMs: nowMs)
+        return SluiceDatabase(writer: queue, path: ":memory:")
+    }
+
+    /// The identifiers (`NNNN_name`) of the migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT number, name FROM sluice_schema ORDER BY number").map {
+                EmbeddedMigration(number: $0["number"], name: $0["name"], sql: "").identifier
+            }
+        }
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.label = "sluice"
+        return config
+    }
+}
+
+/// SQLite's own message, without GRDB's decoration of the SQL and arguments.
+func describe(_ error: any Error) -> String {
+    if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+    return "\(error)"
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import SluiceAPI
+import SluiceAgent
+import SluiceCore
+
+@main
+struct SluiceAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice-agent",
+        abstract: "The Sluice agent: reports this host's packages and pending updates to the controller.",
+        discussion: """
+            Reads \(AgentConfiguration.defaultPath) if it exists (or --config), enrolls once with an enrollment \
+            token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \
+            This version only reads the host: it never installs, removes or refreshes anything.
+            """,
+        version: SluiceVersion.current
+    )
+
+    @Option(help: "YAML config file. [default: \(AgentConfiguration.defaultPath), if present]") var config: String?
+    @Option(help: "Controller URL, such as http://127.0.0.1:8460.") var controller: String?
+    @Option(help: "This host's id. [default: the host name]") var hostID: String?
+    @Option(name: .customLong("label"), help: "A label, key=value (repeatable; overrides the config's).") var labels: [String] = []
+    @Option(help: "Where the agent keeps its secret. [default: /var/lib/sluice]") var stateDir: String?
+    @Option(help: "Enrollment token for the first start (also SLUICE_ENROLL_TOKEN).") var enrollToken: String?
+    @Flag(help: "Report once and exit.") var once = false
+
+    func run() async throws {
+        let configuration = try resolve()
+        var logger = Logger(label: "sluice-agent")
+        logger.logLevel = .info
+        let agent = Agent(
+            configuration: configuration,
+            inventory: SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner()),
+            logger: logger, once: once)
+        if once {
+            try await agent.run()
+            return
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Defaults, then the config file, then flags and environment.
+    func resolve() throws -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        let path = config ?? AgentConfiguration.defaultPath
+        if config != nil || FileManager.default.fileExists(atPath: path) {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw InvalidInput("cannot read config file \(path): \(error.localizedDescription)")
+            }
+            try configuration.apply(configYAML: text, file: path)
+        }
+        if let controller { configuration.controller = controller }
+        if let hostID { configuration.hostID = try HostID(parsing: hostID) }
+        for text in labels {
+            let (key, value) = try Labels.parseAssignment(text)
+            configuration.labels[key] = value
+        }
+        if let stateDir { configuration.stateDirectory = stateDir }
+        if let token = enrollToken ?? ProcessInfo.processInfo.environment["SLUICE_ENROLL_TOKEN"] { configuration.enrollToken = token }
+        return configuration
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SluiceController
+import SluiceCore
+import SluiceStore
+
+@main
+struct SluicedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluiced",
+        abstract: "The Sluice controller: keeps the fleet's inventory and moves updates through waves.",
+        subcommands: [Serve.self, TokenCommand.self, EnrollTokenCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every subcommand that opens the database shares.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML config file (keys: listen, db, report_interval, stale_after). Flags override it.")
+    var config: String?
+
+    @Option(name: .long, help: "SQLite database file. [default: ./sluice.sqlite]")
+    var db: String?
+
+    /// Defaults, then the config file, then the flags.
+    func settings(listen: String? = nil) throws -> ControllerSettings {
+        var settings = ControllerSettings()
+        if let config {
+            let text: String
+            do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                throw InvalidInput("cannot read config file \(config): \(error.localizedDescription)")
+            }
+            try settings.apply(configYAML: text, file: config)
+        }
+        if let db { settings.databasePath = db }
+        if let listen {
+            try settings.setListen(listen)
+        }
+        return settings
+    }
+
+    func open(_ settings: ControllerSettings) throws -> SluiceDatabase {
+        do {
+            return try SluiceDatabase.open(path: settings.databasePath, nowMs: SystemWallClock().nowMs())
+        } catch let error as StoreError {
+            throw InvalidInput(error.description)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the controller's HTTP API (the default).")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT; port 0 picks a free one. [default: 127.0.0.1:8460]")
+    var listen: String?
+
+    @Option(name: .long, help: "Write the bound port to this file once listening (for scripts and tests).")
+    var portFile: String?
+
+    func run() async throws {
+        let settings = try store.settings(listen: listen)
+        let database = try store.open(settings)
+        let logger = Logger(label: "sluiced")
+        if try database.operatorTokenCount() == 0 {
+            logger.notice("no operator token yet: create one with `sluiced token create --name NAME --db \(settings.databasePath)`")
+        }
+        let portFile = self.portFile
+        let app = buildApplication(settings: settings, database: database, logger: logger) { port in
+            logger.notice("listening on http://\(settings.host):\(port) (database \(settings.databasePath))")
+            if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+        }
+        try await app.runService()
+        logger.notice("stopped")
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Operator tokens, created locally on the controller host.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an operator token (the first one must be made here). Prints the token alone on stdout.")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The operator's name, recorded as operator:NAME in the audit log.") var name: String
+        @Option(help: "viewer, operator or admin.") var role: String = "admin"
+        @Option(help: "Lifetime, such as 90d; no expiry when absent.") var expiresIn: String?
+
+        func run() async throws {
+            guard let role = OperatorRole(rawValue: role) else { throw InvalidInput("invalid role \"\(role)\": use viewer, operator or admin") }
+            let settings = try store.settings()
+            let database = try store.open(settings)
+            let now = SystemWallClock().nowMs()
+            let expires = try expiresIn.map { text in
+                now + (try DurationText.parseSeconds(text)) * 1000
+            }
+            let issued = try database.createOperatorToken(
+                name: name, role: role, expiresAtMs: expires, actor: .local(localUser()), nowMs: now)
+            FileHandle.standardError.write(Data("created \(role.rawValue) token \(issued.keyID) for \(name); it is shown once:\n".utf8))
+            print(issued.token)
+        }
+    }
+}
+
+struct EnrollTokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll-token", abstract: "Enrollment (bootstrap) tokens, created locally on the controller host.",
+        subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an enrollment token. Prints the token alone on stdout.")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "A name for the token, recorded in the audit log.") var name: String
+        @Option(help: "How many hosts it may enroll.") var uses: Int = 1
+        @Option(help: "Lifetime, such as 1h or 7d.") var expiresIn: String = "1d"
+        @Option(name: .customLong("label"), help: "Only enroll hosts with this label, key=value (repeatable).") var labels: [String] = []
+
+        func run() async throws {
+            let settings = try store.settings()
+            let database = try store.open(settings)
+            let now = SystemWallClock().nowMs()
+            let seconds = try DurationText.parseSeconds(expiresIn)
+            var bound: [String: String] = [:]
+            for text in labels {
+                let (key, value) = try Labels.parseAssignment(text)
+                bound[key] = value
+            }
+            let issued = try database.createEnrollmentToken(
+                name: name, uses: uses, expiresAtMs: now + seconds * 1000, labels: bound.isEmpty ? nil : try Labels(validating: bound),
+                actor: .local(localUser()), nowMs: now)
+            FileHandle.standardError.write(Data("created enrollment token \(issued.keyID) (\(uses) use(s), expires in \(expiresIn)); it is shown once:\n".utf8))
+            print(issued.token)
+        }
+    }
+}
+
+func localUser() -> String {
+    let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+    return user.isEmpty ? "root" : user
+}
