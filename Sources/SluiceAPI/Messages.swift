@@ -107,6 +107,10 @@ public struct ErrorResponse: Sendable, Codable, Equatable {
         public var code: String
         /// One line, for people.
         public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
     public var error: Body
     public init(code: String, message: String) { error = Body(code: code, message: message) }

@@ -19,6 +19,25 @@ public struct SimulatedInstall: Sendable, Equatable {
     /// How apt names this package on its command line: `name`, or `name:arch` for a
     /// foreign architecture.
     public var aptName: String { qualifier.map { "\(name):\($0)" } ?? name.rawValue }
+
+    /// - Parameters:
+    ///   - name: the package name.
+    ///   - qualifier: the `:arch` apt printed after the name, if any.
+    ///   - architecture: the candidate's architecture.
+    ///   - installedVersion: the installed version, `nil` for a new package.
+    ///   - candidateVersion: the version apt would install.
+    ///   - releases: the releases apt named for the candidate.
+    public init(
+        name: PackageName, qualifier: Architecture?, architecture: Architecture, installedVersion: DebianVersion?,
+        candidateVersion: DebianVersion, releases: [PackageOrigin]
+    ) {
+        self.name = name
+        self.qualifier = qualifier
+        self.architecture = architecture
+        self.installedVersion = installedVersion
+        self.candidateVersion = candidateVersion
+        self.releases = releases
+    }
 }
 
 /// One `Remv` (or `Purg`) line of `apt-get -s`: a package the simulated run would remove.
@@ -31,6 +50,18 @@ public struct SimulatedRemoval: Sendable, Equatable {
     public var installedVersion: DebianVersion?
     /// `true` for `Purg` (configuration files removed too).
     public var purge: Bool
+
+    /// - Parameters:
+    ///   - name: the package name.
+    ///   - qualifier: the `:arch` apt printed after the name, if any.
+    ///   - installedVersion: the installed version, if apt printed it.
+    ///   - purge: whether the line was `Purg`.
+    public init(name: PackageName, qualifier: Architecture?, installedVersion: DebianVersion?, purge: Bool) {
+        self.name = name
+        self.qualifier = qualifier
+        self.installedVersion = installedVersion
+        self.purge = purge
+    }
 }
 
 /// What `apt-get -s dist-upgrade` would do.
@@ -54,7 +85,7 @@ public struct AptSimulation: Sendable, Equatable {
 ///     Inst name[:arch] [installed] (candidate Label:Version/Archive, … [arch]) [broken…]…
 ///     Remv name[:arch] [installed] [broken…]…
 ///
-/// Rules: only lines starting with `Inst `, `Remv ` or `Purg ` are read; everything else
+/// Rules: only lines whose first word is `Inst`, `Remv` or `Purg` are read; everything else
 /// (`Conf` lines, headers, summaries, notes) is ignored. A line that starts so but does not
 /// have that shape, or holds an invalid name, version or architecture, is an error: a
 /// skipped `Inst` line would be an update nobody is told about. A package listed twice keeps
@@ -73,8 +104,9 @@ public enum AptSimulationParser {
         var simulation = AptSimulation()
         var seenInstalls = Set<String>(), seenRemovals = Set<String>()
         for (number, line) in numberedLines(output) {
-            let isInstall = line.hasPrefix("Inst "), isPurge = line.hasPrefix("Purg ")
-            guard isInstall || isPurge || line.hasPrefix("Remv ") else { continue }
+            let word = line.prefix { $0 != " " }
+            let isInstall = word == "Inst", isPurge = word == "Purg"
+            guard isInstall || isPurge || word == "Remv" else { continue }
             func failure(_ reason: String) -> InventoryParseError {
                 InventoryParseError(source: source, line: number, reason: reason)
             }

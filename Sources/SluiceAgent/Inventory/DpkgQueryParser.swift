@@ -4,7 +4,7 @@ import SluiceCore
 ///
 /// Rules, in order, for each line:
 /// - an empty line is skipped;
-/// - a line longer than 16 KiB, or without exactly four tab-separated fields, is an error
+/// - a line longer than 64 KiB, or without exactly four tab-separated fields, is an error
 ///   (dpkg was asked for exactly that shape, so anything else means the output cannot be trusted);
 /// - a package whose status word (the third word of `${Status}`) is `not-installed` or
 ///   `config-files` is skipped: it has no installed version;

@@ -43,4 +43,4 @@ func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
 }
 
 /// The longest line any parser here looks at; apt and dpkg never print lines near this.
-let maxLineLength = 16 * 1024
+let maxLineLength = 64 * 1024

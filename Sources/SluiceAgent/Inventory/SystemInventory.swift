@@ -45,7 +45,7 @@ public struct SystemInventory: Sendable {
 
     /// Collects the report.
     /// - Throws: ``CommandError`` when dpkg or apt cannot be run or fails,
-    ///   ``InventoryParseError`` when their output is unreadable, `ValidationError` when the
+    ///   ``InventoryParseError`` when their output is unreadable, `InvalidInput` when the
     ///   result breaks the report's limits.
     public func collect() async throws -> InventoryReport {
         try await snapshot().report
@@ -135,8 +135,10 @@ public struct SystemInventory: Sendable {
     }
 
     private func unattendedUpgrades(installed: [InstalledPackage]) async -> UnattendedUpgradesStatus {
-        let present = installed.contains { $0.name.rawValue == "unattended-upgrades" }
-        guard present else { return HostFacts.unattendedUpgradesStatus(packageInstalled: false, aptConfig: .success(""), timer: .noSystemd) }
+        guard installed.contains(where: { $0.name.rawValue == "unattended-upgrades" }) else {
+            // Nothing else matters when the package is absent, so nothing else is run.
+            return HostFacts.unattendedUpgradesStatus(packageInstalled: false, aptConfig: .success(""), timer: .noSystemd)
+        }
         let aptConfig: Result<String, CommandError>
         do {
             aptConfig = .success(try await required("apt-config", ["dump"], display: "apt-config dump", timeout: .seconds(30)))

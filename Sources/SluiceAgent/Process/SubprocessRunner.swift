@@ -134,7 +134,7 @@ public struct SubprocessRunner: CommandRunner {
         case .outputLimitExceeded:
             return CommandError(
                 command: name, kind: .outputTooLarge,
-                description: "\(name) printed more than the limit (\(stdoutLimit) bytes of stdout, \(stderrLimit) of stderr)"
+                description: "\(name) printed more than its limit of \(Self.size(stdoutLimit)) on stdout or \(Self.size(stderrLimit)) on stderr"
             )
         default:
             return CommandError(
@@ -142,5 +142,12 @@ public struct SubprocessRunner: CommandRunner {
                 description: "cannot run \(quoted(name)): \(CommandError.oneLine(error.description))"
             )
         }
+    }
+
+    /// `64 MiB`, `16 KiB` or `1000 bytes`.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
     }
 }

@@ -54,6 +54,9 @@ struct APIError: HTTPResponseError, Equatable {
             }
         case let error as DecodingError:
             return .invalid(describe(error))
+        case let error as any HTTPResponseError where error.status == .contentTooLarge:
+            // NIO's NIOTooManyBytesError, from collecting a body past the limit.
+            return APIError(status: .contentTooLarge, code: "payload_too_large", message: "request body is larger than the limit")
         default:
             return nil
         }

@@ -1,29 +1,31 @@
+import Foundation
 import SluiceAgent
-import Synchronization
 
 /// A ``CommandRunner`` that answers from a script keyed by the exact argument vector, and
 /// records every call. A command missing from the script behaves like a program that is not
 /// installed.
-final class ScriptedRunner: CommandRunner {
+/// (`NSLock` rather than `Mutex`, which the package's macOS 14 floor does not have.)
+final class ScriptedRunner: CommandRunner, @unchecked Sendable {
     struct Call: Equatable, Sendable {
         var executable: String
         var arguments: [String]
     }
 
     private let responses: [[String]: CommandResult]
-    private let recorded = Mutex<[Call]>([])
+    private let lock = NSLock()
+    private var recorded: [Call] = []
 
     /// - Parameter responses: `[executable] + arguments` to the result it produces.
     init(_ responses: [[String]: CommandResult]) {
         self.responses = responses
     }
 
-    var calls: [Call] { recorded.withLock { $0 } }
+    var calls: [Call] { lock.withLock { recorded } }
 
     func run(
         _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
     ) async throws -> CommandResult {
-        recorded.withLock { $0.append(Call(executable: executable, arguments: arguments)) }
+        lock.withLock { recorded.append(Call(executable: executable, arguments: arguments)) }
         guard let result = responses[[executable] + arguments] else {
             throw CommandError(
                 command: executable, kind: .notFound, description: "cannot run \"\(executable)\": not found on PATH"

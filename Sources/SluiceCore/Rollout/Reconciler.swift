@@ -1,0 +1,87 @@
+/// The decision function of the controller: reads a snapshot, returns actions. No I/O.
+///
+/// It re-runs on a timer and on every change, so it never relies on having seen an event:
+/// whatever the snapshot says, the actions move the fleet one safe step further, and
+/// nothing it returns can break the design's invariants (tests check that after every step).
+public enum Reconciler {
+    public static func decide(_ snapshot: ReconcileSnapshot, nowMs: Int64) -> [ReconcileAction] {
+        var actions: [ReconcileAction] = []
+        // Capacity per group across all rollouts, updated as this pass starts hosts.
+        var holding: [String: Int] = [:]
+        for a in snapshot.assignments where a.holdsCapacity { holding[a.capacityKey, default: 0] += 1 }
+        let byRollout = Dictionary(grouping: snapshot.assignments, by: \.rolloutID)
+
+        for rollout in snapshot.rollouts.sorted(by: { $0.id < $1.id }) where rollout.state == .running || rollout.state == .paused {
+            let assignments = byRollout[rollout.id] ?? []
+            guard let current = rollout.waves.first(where: { $0.state != .passed }) else {
+                if rollout.state == .running { actions.append(.complete(rollout: rollout.id)) }
+                continue
+            }
+            let spec = rollout.policy.waves[current.index]
+            let mine = assignments.filter { $0.waveIndex == current.index }
+
+            // Silence is failure: report every silent host that is changing or soaking.
+            var silent = Set<HostID>()
+            for a in mine where a.state.isInFlight || (current.state == .soaking && a.state == .succeeded) {
+                let seen = snapshot.hosts[a.hostID]?.lastSeenAtMs ?? Int64.min / 2
+                if nowMs - seen > snapshot.staleAfterMs {
+                    silent.insert(a.hostID)
+                    actions.append(.reportSilent(rollout: rollout.id, host: a.hostID, silentForMs: nowMs - seen))
+                }
+            }
+
+            // Failures beyond the budget halt at once, paused or not.
+            let failures = mine.filter { $0.state.isFailure }
+            if failures.count > spec.failureBudget {
+                let names = failures.map(\.hostID.description).sorted().joined(separator: ", ")
+                actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): \(failures.count) host(s) failed (\(names)), budget \(spec.failureBudget)"))
+                continue
+            }
+            if current.state == .soaking {
+                let sick = mine.filter { $0.state == .succeeded && snapshot.hosts[$0.hostID]?.healthy == false }
+                if let first = sick.first {
+                    actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy during soak"))
+                    continue
+                }
+            }
+            guard rollout.state == .running else { continue }
+
+            switch current.state {
+            case .pending:
+                if mine.isEmpty {
+                    actions.append(.passWave(rollout: rollout.id, wave: current.index))
+                } else if (spec.approval == .auto || current.approvedBy != nil) && spec.isOpen(atMs: nowMs) {
+                    actions.append(.startWave(rollout: rollout.id, wave: current.index))
+                }
+            case .running:
+                // Every host finished, failures (if any) within the budget checked above.
+                if mine.allSatisfy(\.state.isFinished) {
+                    actions.append(.beginSoak(rollout: rollout.id, wave: current.index))
+                    continue
+                }
+                guard spec.isOpen(atMs: nowMs) else { continue }
+                // Batches run in order: the next starts only when every earlier one finished.
+                let openBatch = mine.filter { !$0.state.isFinished }.map(\.batch).min() ?? 0
+                for a in mine.sorted(by: { ($0.batch, $0.hostID) < ($1.batch, $1.hostID) }) where a.state == .pending && a.batch == openBatch {
+                    let health = snapshot.hosts[a.hostID]
+                    guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false else { continue }
+                    guard holding[a.capacityKey, default: 0] < rollout.policy.groups.maxUnavailable else { continue }
+                    // A host already changing in another rollout waits for it.
+                    guard !snapshot.assignments.contains(where: { $0.hostID == a.hostID && $0.state.isInFlight }) else { continue }
+                    holding[a.capacityKey, default: 0] += 1
+                    actions.append(.startAssignment(rollout: rollout.id, assignment: a.id, host: a.hostID))
+                }
+            case .soaking:
+                guard let started = current.soakStartedAtMs, nowMs - started >= spec.soakSeconds * 1000, silent.isEmpty else { continue }
+                let held = mine.filter { $0.state == .succeeded }.allSatisfy { a in
+                    guard let h = snapshot.hosts[a.hostID], h.healthy == true, let since = h.sinceMs else { return false }
+                    return since <= started
+                }
+                if held { actions.append(.passWave(rollout: rollout.id, wave: current.index)) }
+            case .passed, .failed:
+                break
+            }
+        }
+        return actions
+    }
+}

@@ -1,0 +1,983 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SluiceAPI
+import SluiceController
+import SluiceCore
+import SluiceStore
+import Testing
+import Yams
+
+/// Keeps `openapi/sluice-v1.yaml` and the code from drifting apart: the route table, the
+/// access rules, the wire types and the statuses a running controller answers with are
+/// all checked against the document.
+@Suite struct OpenAPIContractTests {
+    // MARK: Routes
+
+    @Test func everyRouteOfTheTableIsDocumentedWithItsMethodAndPath() throws {
+        let document = try OpenAPIDocument.load()
+        for route in APIRoute.all {
+            #expect(
+                document.operation(route) != nil,
+                "\(route.method.rawValue) \(route.path) is in APIRoute.all but not in openapi/sluice-v1.yaml")
+        }
+    }
+
+    @Test func everyDocumentedOperationIsARouteOfTheTable() throws {
+        let document = try OpenAPIDocument.load()
+        let table = Set(APIRoute.all.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(!document.operations.isEmpty, "the document has no operations")
+        for operation in document.operations {
+            #expect(
+                table.contains(operation.key),
+                "\(operation.key) is in openapi/sluice-v1.yaml but not in APIRoute.all")
+        }
+    }
+
+    @Test func operationsWithoutSecurityAreExactlyTheRoutesOpenToAnyone() throws {
+        let document = try OpenAPIDocument.load()
+        #expect(document.root["security"] == .array([.object(["bearer": .array([])])]), "the default security is not bearer")
+        for route in APIRoute.all {
+            let operation = try document.requireOperation(route)
+            guard case .array(let requirements)? = operation["security"] else {
+                Issue.record("\(route.method.rawValue) \(route.path) does not state its security")
+                continue
+            }
+            if route.access == .anyone {
+                #expect(requirements.isEmpty, "\(route.method.rawValue) \(route.path) is open to anyone but has security \(requirements)")
+            } else {
+                #expect(
+                    requirements == [.object(["bearer": .array([])])],
+                    "\(route.method.rawValue) \(route.path) needs a credential (\(route.access)) but has security \(requirements)")
+            }
+        }
+    }
+
+    @Test func everyOperationDescriptionStatesTheAccessRuleOfItsRoute() throws {
+        let document = try OpenAPIDocument.load()
+        for route in APIRoute.all {
+            let operation = try document.requireOperation(route)
+            let description = operation["description"]?.stringValue ?? ""
+            #expect(
+                description.contains("Access: \(route.access)."),
+                "\(route.method.rawValue) \(route.path): description should state \"Access: \(route.access).\", is \(description.debugDescription)")
+        }
+    }
+
+    /// The house rules: shared schemas, the error shape, the statuses each access rule and
+    /// body can produce, declared path parameters, closed object schemas.
+    @Test func everyOperationDocumentsItsErrorsPathParametersAndSchemasByReference() throws {
+        let document = try OpenAPIDocument.load()
+        let knownStatuses: Set<String> = ["200", "201", "400", "401", "403", "404", "409", "413", "500"]
+        var operationIDs: [String] = []
+        for route in APIRoute.all {
+            let name = "\(route.method.rawValue) \(route.path)"
+            let operation = try document.requireOperation(route)
+            if let id = operation["operationId"]?.stringValue { operationIDs.append(id) } else { Issue.record("\(name): no operationId") }
+            #expect(operation["summary"]?.stringValue?.isEmpty == false, "\(name): no summary")
+
+            // Request body: required JSON, a shared schema.
+            let hasBody = operation["requestBody"] != nil
+            if let requestBody = operation["requestBody"] {
+                let body = try document.resolved(requestBody)
+                #expect(body["required"] == .bool(true), "\(name): requestBody is not required")
+                let reference = body["content"]?["application/json"]?["schema"]?["$ref"]?.stringValue ?? ""
+                #expect(reference.hasPrefix("#/components/schemas/"), "\(name): request schema is not a $ref into components/schemas")
+            }
+
+            // Responses.
+            guard case .object(let responses)? = operation["responses"] else {
+                Issue.record("\(name): no responses")
+                continue
+            }
+            let statuses = Set(responses.keys)
+            #expect(statuses.isSubset(of: knownStatuses), "\(name): statuses \(statuses.subtracting(knownStatuses).sorted()) are not ones the controller uses")
+            #expect(statuses.filter { $0.hasPrefix("2") }.count == 1, "\(name): should have exactly one success status")
+            for status in ["401", "500"] {
+                #expect(statuses.contains(status), "\(name): every route can answer \(status) (the bearer check runs before routing)")
+            }
+            #expect(
+                statuses.contains("403") == (route.access != .anyone),
+                "\(name): 403 should be documented exactly when the route needs a credential (\(route.access))")
+            #expect(statuses.contains("413") == hasBody, "\(name): 413 should be documented exactly when the route takes a body")
+            let hasPathParameters = route.path.contains("{")
+            #expect(statuses.contains("400") == (hasBody || hasPathParameters), "\(name): 400 should be documented exactly when there is a body or a path parameter")
+            for (status, response) in responses {
+                let resolved = try document.resolved(response)
+                #expect(resolved["description"]?.stringValue?.isEmpty == false, "\(name) \(status): no description")
+                let reference = resolved["content"]?["application/json"]?["schema"]?["$ref"]?.stringValue ?? ""
+                if status.hasPrefix("2") {
+                    #expect(reference.hasPrefix("#/components/schemas/"), "\(name) \(status): schema is not a $ref into components/schemas")
+                } else {
+                    #expect(reference == "#/components/schemas/ErrorResponse", "\(name) \(status): errors must use ErrorResponse")
+                }
+            }
+
+            // Path parameters: each `{name}` declared once, in the path, required.
+            let placeholders = Set(route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) })
+            var declared: Set<String> = []
+            for parameter in operation["parameters"]?.arrayValue ?? [] {
+                let resolved = try document.resolved(parameter)
+                guard resolved["in"]?.stringValue == "path", let parameterName = resolved["name"]?.stringValue else { continue }
+                declared.insert(parameterName)
+                #expect(resolved["required"] == .bool(true), "\(name): path parameter \(parameterName) must be required")
+                if parameterName == "hostID" {
+                    #expect(resolved["schema"]?["$ref"]?.stringValue == "#/components/schemas/HostID", "\(name): hostID must use the HostID schema")
+                }
+            }
+            #expect(declared == placeholders, "\(name): path parameters \(declared.sorted()) do not match the path's \(placeholders.sorted())")
+        }
+        #expect(Set(operationIDs).count == operationIDs.count, "operationIds are not unique: \(operationIDs.sorted())")
+
+        // Object schemas with properties are closed, and require only what they declare.
+        guard case .object(let schemas)? = document.root["components"]?["schemas"] else {
+            Issue.record("no components/schemas")
+            return
+        }
+        for (schemaName, schema) in schemas {
+            guard case .object(let properties)? = schema["properties"] else { continue }
+            #expect(schema["additionalProperties"] == .bool(false), "\(schemaName): object schemas must have additionalProperties: false")
+            for required in schema["required"]?.arrayValue ?? [] {
+                #expect(properties[required.stringValue ?? ""] != nil, "\(schemaName): required \(required) is not a property")
+            }
+        }
+    }
+
+    // MARK: Bodies
+
+    /// Encodes each wire type twice, once with every optional set and every list filled and
+    /// once with every optional `nil`, and validates both against the document: the first
+    /// proves every documented property exists in Swift (and no undocumented one does), the
+    /// second that `required` lists exactly the non-optional Swift properties.
+    @Test(arguments: BodySample.all)
+    func encodedBodyMatchesTheDocumentedSchema(_ sample: BodySample) throws {
+        let document = try OpenAPIDocument.load()
+        for target in try sample.targets(in: document) {
+            let schema = try document.schema(for: target)
+
+            let full = try sample.full()
+            let fullSurvey = Survey(of: full)
+            #expect(fullSurvey.nilOptionals.isEmpty, "\(sample.name): the fully populated sample leaves \(fullSurvey.nilOptionals) nil; set them")
+            #expect(fullSurvey.emptyCollections.isEmpty, "\(sample.name): the fully populated sample has empty \(fullSurvey.emptyCollections); fill them")
+            let fullErrors = try SchemaChecker.validate(encoding: full, against: schema, in: document, mode: .fullyPopulated)
+            #expect(fullErrors.isEmpty, "\(sample.name), fully populated, against \(target):\n\(fullErrors.joined(separator: "\n"))")
+
+            let minimal = try sample.minimal()
+            let minimalSurvey = Survey(of: minimal)
+            #expect(minimalSurvey.setOptionals.isEmpty, "\(sample.name): the minimal sample sets \(minimalSurvey.setOptionals); leave them nil")
+            #expect(minimalSurvey.emptyArrays.isEmpty, "\(sample.name): the minimal sample has empty \(minimalSurvey.emptyArrays); fill them")
+            let minimalErrors = try SchemaChecker.validate(encoding: minimal, against: schema, in: document, mode: .minimal)
+            #expect(minimalErrors.isEmpty, "\(sample.name), minimal, against \(target):\n\(minimalErrors.joined(separator: "\n"))")
+        }
+    }
+
+    @Test func theSamplesReachEveryObjectSchemaOfTheDocumentBothFullyPopulatedAndMinimal() throws {
+        let document = try OpenAPIDocument.load()
+        var reachedFull: Set<String> = [], reachedMinimal: Set<String> = []
+        for sample in BodySample.all {
+            for target in try sample.targets(in: document) {
+                let schema = try document.schema(for: target)
+                var full = SchemaChecker(document: document, mode: .fullyPopulated)
+                full.check(try SchemaChecker.json(encoding: sample.full()), schema, path: "$", location: "(body)")
+                reachedFull.formUnion(full.declared.keys)
+                var minimal = SchemaChecker(document: document, mode: .minimal)
+                minimal.check(try SchemaChecker.json(encoding: sample.minimal()), schema, path: "$", location: "(body)")
+                reachedMinimal.formUnion(minimal.declared.keys)
+            }
+        }
+        guard case .object(let schemas)? = document.root["components"]?["schemas"] else {
+            Issue.record("no components/schemas")
+            return
+        }
+        for (name, schema) in schemas.sorted(by: { $0.key < $1.key }) where schema["properties"] != nil {
+            let location = "#/components/schemas/\(name)"
+            #expect(reachedFull.contains(location), "\(name) is reached by no fully populated sample; add one to BodySample.all")
+            #expect(reachedMinimal.contains(location), "\(name) is reached by no minimal sample; add one to BodySample.all")
+        }
+    }
+
+    /// The checker itself, on a small fixed schema so that exact answers do not depend on
+    /// how the real document evolves.
+    @Test func theCheckerRejectsAnUnknownPropertyAMissingRequiredOneAndABadValue() throws {
+        let fixture = OpenAPIDocument(
+            root: try YAMLDecoder().decode(
+                JSONValue.self,
+                from: """
+                    components:
+                      schemas:
+                        Host:
+                          type: object
+                          additionalProperties: false
+                          required: [name, tags]
+                          properties:
+                            name: {type: string, pattern: '^[a-z]+$'}
+                            size: {type: integer, format: int64, minimum: 0}
+                            kind: {type: string, enum: [small, large]}
+                            tags: {type: array, items: {$ref: '#/components/schemas/Tag'}}
+                        Tag:
+                          type: object
+                          additionalProperties: false
+                          required: [key]
+                          properties:
+                            key: {type: string}
+                            note: {type: string}
+                    """))
+        let host: JSONValue = .object(["$ref": .string("#/components/schemas/Host")])
+        func errors(_ json: String, mode: SchemaChecker.Mode = .plain) throws -> [String] {
+            var checker = SchemaChecker(document: fixture, mode: mode)
+            checker.check(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), host, path: "$", location: "(test)")
+            return checker.finish()
+        }
+        func expectOne(_ json: String, mode: SchemaChecker.Mode = .plain, naming word: String, _ what: String) throws {
+            let found = try errors(json, mode: mode)
+            #expect(found.count == 1 && found.first?.contains(word) == true, "\(what) must be reported, naming \(word): \(found)")
+        }
+
+        #expect(try errors(#"{"name":"a","size":3,"kind":"small","tags":[{"key":"k","note":"n"}]}"#).isEmpty)
+        try expectOne(#"{"name":"a","tags":[],"colour":"red"}"#, naming: "colour", "an extra key")
+        try expectOne(#"{"tags":[]}"#, naming: "name", "a missing required key")
+        try expectOne(#"{"name":"a","tags":[{"key":"k","extra":1}]}"#, naming: "extra", "an extra key nested behind $ref and items")
+        try expectOne(#"{"name":"a","tags":[{"note":"n"}]}"#, naming: "key", "a missing nested required key")
+        try expectOne(#"{"name":"A1","tags":[]}"#, naming: "does not match", "a string off the pattern")
+        try expectOne(#"{"name":"a","kind":"huge","tags":[]}"#, naming: "not one of", "a value outside the enum")
+        try expectOne(#"{"name":"a","size":1.5,"tags":[]}"#, naming: "expected integer", "a fraction where an integer belongs")
+        try expectOne(#"{"name":"a","size":-1,"tags":[]}"#, naming: "less than", "a number below the minimum")
+        try expectOne(#"{"name":7,"tags":[]}"#, naming: "expected string", "a number where a string belongs")
+        try expectOne(#"{"name":"a","tags":{}}"#, naming: "expected array", "an object where an array belongs")
+
+        // The two sample modes.
+        let uncovered = try errors(#"{"name":"a","size":1,"kind":"small","tags":[{"key":"k"}]}"#, mode: .fullyPopulated)
+        #expect(
+            uncovered.count == 1 && uncovered.first?.hasPrefix("note of #/components/schemas/Tag never occurs") == true,
+            "a fully populated sample that never encodes a documented property must be reported: \(uncovered)")
+        try expectOne(#"{"name":"a","size":1,"tags":[]}"#, mode: .minimal, naming: "size", "an optional property encoded by a minimal sample")
+
+        // The same checker on the real document, for its own patterns.
+        let document = try OpenAPIDocument.load()
+        let enroll = try document.schema(for: .request(.enroll))
+        func realErrors(_ json: String, _ schema: JSONValue) throws -> [String] {
+            try SchemaChecker.validate(json: Data(json.utf8), against: schema, in: document, mode: .plain)
+        }
+        #expect(try realErrors(#"{"hostID":"ns1.fra","labels":{"region":"fra"}}"#, enroll).isEmpty)
+        #expect(try !realErrors(#"{"hostID":"Bad Host","labels":{}}"#, enroll).isEmpty, "a host id off the pattern must be reported")
+        #expect(try !realErrors(#"{"hostID":"a","labels":{"Region":"x"}}"#, enroll).isEmpty, "a label key off the pattern must be reported")
+        #expect(try !realErrors(#"{"hostID":"a","labels":{"region":"a b"}}"#, enroll).isEmpty, "a label value with a space must be reported")
+        let created = try document.schema(for: .response(.createToken, 201))
+        #expect(
+            try !realErrors(#"{"keyID":"0123456789abcdef","token":"sluice-op.0123456789abcdef.short","name":"a"}"#, created).isEmpty,
+            "a token off the format must be reported")
+
+        // The reflection that keeps samples complete.
+        let survey = Survey(of: CreateTokenRequest(name: "a", role: .viewer))
+        #expect(survey.nilOptionals == ["CreateTokenRequest.expiresInSeconds"], "a nil optional must be found: \(survey.nilOptionals)")
+        #expect(Survey(of: HostList(hosts: [])).emptyArrays == ["HostList.hosts"], "an empty list must be found")
+    }
+
+    // MARK: A running controller
+
+    /// Drives every route through the real router and store, success and failure, and
+    /// checks each answer's status against the expected one and its body against the
+    /// document's schema for that operation and status.
+    @Test func aRunningControllerAnswersEveryRouteAsDocumented() async throws {
+        let document = try OpenAPIDocument.load()
+        let clock = ManualWallClock(nowMs: 1_700_000_000_000)
+        let database = try SluiceDatabase.inMemory(nowMs: clock.nowMs())
+        let admin = try database.createOperatorToken(name: "root", role: .admin, expiresAtMs: nil, actor: .local("test"), nowMs: clock.nowMs()).token
+        let app = Application(router: buildRouter(database: database, settings: ControllerSettings(), clock: clock))
+        let reportBody = try JSONEncoder().encode(try BodySample.fullInventoryReport())
+
+        let exchanges = try await app.test(.router) { client in
+            let encoder = JSONEncoder()
+            var session = Session(client: client)
+            try await session.call(.health, expect: 200)
+            try await session.call(.health, token: "nonsense", expect: 401)
+            try await session.call(.listHosts, expect: 401)
+
+            let viewer = try await session.call(
+                .createToken, token: admin, body: encoder.encode(CreateTokenRequest(name: "alice", role: .viewer, expiresInSeconds: 3600)),
+                expect: 201, as: TokenResponse.self
+            ).token
+            try await session.call(.createToken, token: viewer, body: encoder.encode(CreateTokenRequest(name: "eve", role: .admin)), expect: 403)
+            try await session.call(.createToken, token: admin, body: Data(#"{"name":"bob"}"#.utf8), expect: 400)
+
+            let bootstrap = try await session.call(
+                .createEnrollmentToken, token: admin,
+                body: encoder.encode(
+                    CreateEnrollmentTokenRequest(name: "dns-fra", uses: 3, expiresInSeconds: 3600, labels: try Labels(validating: ["region": "fra"]))),
+                expect: 201, as: TokenResponse.self
+            ).token
+            try await session.call(.createEnrollmentToken, token: admin, body: Data(#"{"name":"x","uses":0}"#.utf8), expect: 400)
+
+            let labels = try Labels(validating: ["region": "fra", "role": "dns", "environment": "production"])
+            let enrollBody = try encoder.encode(EnrollRequest(hostID: try HostID(parsing: "ns1.fra"), labels: labels))
+            let host = try await session.call(.enroll, token: bootstrap, body: enrollBody, expect: 201, as: EnrollResponse.self).token
+            try await session.call(.enroll, token: bootstrap, body: enrollBody, expect: 409)
+            try await session.call(
+                .enroll, token: bootstrap,
+                body: encoder.encode(EnrollRequest(hostID: try HostID(parsing: "ns1.ams"), labels: try Labels(validating: ["region": "ams"]))),
+                expect: 403)
+            try await session.call(.enroll, token: viewer, body: enrollBody, expect: 403)
+            try await session.call(.enroll, token: bootstrap, body: Data(#"{"hostID":"NS1","labels":{}}"#.utf8), expect: 400)
+
+            try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: host, body: reportBody, expect: 200)
+            try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: host, body: Data("{}".utf8), expect: 400)
+            try await session.call(.putInventory, path: "/v1/hosts/ns2.fra/inventory", token: host, body: reportBody, expect: 403)
+            try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: admin, body: reportBody, expect: 403)
+
+            try await session.call(.listHosts, token: viewer, expect: 200)
+            try await session.call(.listHosts, token: host, expect: 403)
+            try await session.call(.getHost, path: "/v1/hosts/ns1.fra", token: host, expect: 200)
+            try await session.call(.getHost, path: "/v1/hosts/ns1.fra", token: viewer, expect: 200)
+            try await session.call(.getHost, path: "/v1/hosts/ns9.fra", token: viewer, expect: 404)
+            try await session.call(.getHost, path: "/v1/hosts/NS1", token: viewer, expect: 400)
+            try await session.call(.listUpdates, token: viewer, expect: 200)
+            try await session.call(.listUpdates, token: bootstrap, expect: 403)
+            return session.exchanges
+        }
+
+        var succeeded: Set<String> = []
+        for exchange in exchanges {
+            let name = "\(exchange.route.method.rawValue) \(exchange.uri) (\(exchange.route.path))"
+            #expect(exchange.status == exchange.expected, "\(name): answered \(exchange.status), expected \(exchange.expected): \(String(decoding: exchange.body, as: UTF8.self))")
+            let schema: JSONValue
+            do { schema = try document.schema(for: .response(exchange.route, exchange.status)) } catch {
+                Issue.record("\(name): \(error)")
+                continue
+            }
+            let errors = try SchemaChecker.validate(json: exchange.body, against: schema, in: document, mode: .plain)
+            #expect(errors.isEmpty, "\(name) \(exchange.status):\n\(errors.joined(separator: "\n"))")
+            if exchange.status < 300 { succeeded.insert("\(exchange.route.method.rawValue) \(exchange.route.path)") }
+        }
+        let all = Set(APIRoute.all.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(succeeded == all, "routes never answered with success here: \(all.subtracting(succeeded).sorted())")
+    }
+
+    /// The request body limit is 8 MiB; one byte more must be a 413 `payload_too_large`.
+    @Test func aBodyOverTheEightMebibyteLimitIsAnsweredWith413() async throws {
+        let document = try OpenAPIDocument.load()
+        let clock = ManualWallClock(nowMs: 1_700_000_000_000)
+        let database = try SluiceDatabase.inMemory(nowMs: clock.nowMs())
+        let admin = try database.createOperatorToken(name: "root", role: .admin, expiresAtMs: nil, actor: .local("test"), nowMs: clock.nowMs()).token
+        let app = Application(router: buildRouter(database: database, settings: ControllerSettings(), clock: clock))
+        // A syntactically plausible JSON object, 8 MiB + 1 byte long.
+        let limit = 8 << 20
+        let prefix = #"{"name":"x","role":"viewer","pad":""#, suffix = #""}"#
+        let oversized = Data((prefix + String(repeating: "a", count: limit + 1 - prefix.utf8.count - suffix.utf8.count) + suffix).utf8)
+        #expect(oversized.count == limit + 1)
+
+        let exchanges = try await app.test(.router) { client in
+            var session = Session(client: client)
+            try await session.call(.createToken, token: admin, body: oversized, expect: 413)
+            return session.exchanges
+        }
+        let exchange = try #require(exchanges.first)
+        let schema = try document.schema(for: .response(.createToken, 413))
+        #expect(try SchemaChecker.validate(json: exchange.body, against: schema, in: document, mode: .plain).isEmpty)
+        let code = try JSONDecoder().decode(ErrorResponse.self, from: exchange.body).error.code
+        #expect(exchange.status == 413 && code == "payload_too_large", "answered \(exchange.status) \(code)")
+    }
+}
+
+/// The helpers live inside the suite so that their names cannot clash with other test files.
+extension OpenAPIContractTests {
+    // MARK: - Samples
+
+    /// One wire type, with a fully populated and a minimal instance, and where it appears.
+    struct BodySample: Sendable, CustomTestStringConvertible {
+        enum Use: Sendable {
+            case request(APIRoute)
+            case response(APIRoute, Int)
+            /// Every 4xx and 5xx response of every operation.
+            case everyErrorResponse
+        }
+
+        let name: String
+        let uses: [Use]
+        let full: @Sendable () throws -> any Encodable
+        let minimal: @Sendable () throws -> any Encodable
+
+        var testDescription: String { name }
+
+        func targets(in document: OpenAPIDocument) throws -> [Target] {
+            var targets: [Target] = []
+            for use in uses {
+                switch use {
+                case .request(let route):
+                    targets.append(.request(route))
+                case .response(let route, let status):
+                    targets.append(.response(route, status))
+                case .everyErrorResponse:
+                    for route in APIRoute.all {
+                        let statuses = try document.requireOperation(route)["responses"]?.objectValue?.keys.compactMap { Int($0) } ?? []
+                        targets += statuses.filter { $0 >= 400 }.sorted().map { Target.response(route, $0) }
+                    }
+                }
+            }
+            return targets
+        }
+
+        static let all: [BodySample] = [
+            BodySample(name: "HealthResponse", uses: [.response(.health, 200)], full: { health }, minimal: { health }),
+            BodySample(name: "EnrollRequest", uses: [.request(.enroll)], full: { try enrollRequest() }, minimal: { try enrollRequest() }),
+            BodySample(name: "EnrollResponse", uses: [.response(.enroll, 201)], full: { try enrollResponse() }, minimal: { try enrollResponse() }),
+            BodySample(
+                name: "InventoryReport", uses: [.request(.putInventory)], full: { try fullInventoryReport() }, minimal: { try minimalInventoryReport() }),
+            BodySample(name: "ReportAccepted", uses: [.response(.putInventory, 200)], full: { accepted }, minimal: { accepted }),
+            BodySample(
+                name: "HostList", uses: [.response(.listHosts, 200)],
+                full: { HostList(hosts: [try fullSummary()]) }, minimal: { HostList(hosts: [try minimalSummary()]) }),
+            BodySample(name: "HostDetail", uses: [.response(.getHost, 200)], full: { try fullHostDetail() }, minimal: { try minimalHostDetail() }),
+            BodySample(name: "UpdateList", uses: [.response(.listUpdates, 200)], full: { try updateList() }, minimal: { try updateList() }),
+            BodySample(
+                name: "CreateTokenRequest", uses: [.request(.createToken)],
+                full: { CreateTokenRequest(name: "alice", role: .operator, expiresInSeconds: 86400) },
+                minimal: { CreateTokenRequest(name: "alice", role: .viewer) }),
+            BodySample(
+                name: "CreateEnrollmentTokenRequest", uses: [.request(.createEnrollmentToken)],
+                full: {
+                    CreateEnrollmentTokenRequest(
+                        name: "dns-fra", uses: 4, expiresInSeconds: 3600, labels: try Labels(validating: ["region": "fra", "role": "dns"]))
+                },
+                minimal: { CreateEnrollmentTokenRequest(name: "dns-fra") }),
+            BodySample(
+                name: "TokenResponse", uses: [.response(.createToken, 201), .response(.createEnrollmentToken, 201)],
+                full: {
+                    let token = CredentialToken.generate(kind: .enrollment)
+                    return TokenResponse(
+                        keyID: token.keyID, token: token.text, name: "dns-fra", role: .admin, expiresAtMs: 1_700_086_400_000, usesLeft: 4)
+                },
+                minimal: {
+                    let token = CredentialToken.generate(kind: .operatorToken)
+                    return TokenResponse(keyID: token.keyID, token: token.text, name: "alice", role: nil, expiresAtMs: nil, usesLeft: nil)
+                }),
+            BodySample(name: "ErrorResponse", uses: [.everyErrorResponse], full: { error }, minimal: { error }),
+        ]
+
+        static let health = HealthResponse(status: "ok", version: SluiceVersion.current)
+        static let accepted = ReportAccepted(changed: true, nextReportSeconds: 60)
+        static let error = ErrorResponse(code: "not_found", message: "host ns9.fra is not enrolled")
+
+        static func enrollRequest() throws -> EnrollRequest {
+            EnrollRequest(hostID: try HostID(parsing: "ns1.fra.example.net"), labels: try labels())
+        }
+
+        static func enrollResponse() throws -> EnrollResponse {
+            EnrollResponse(hostID: try HostID(parsing: "ns1.fra.example.net"), token: CredentialToken.generate(kind: .host).text)
+        }
+
+        static func labels() throws -> Labels {
+            try Labels(validating: ["region": "fra", "role": "dns", "environment": "production", "rack_id": "r-12/b"])
+        }
+
+        static func fullOS() -> OSRelease {
+            OSRelease(id: "debian", versionID: "12", versionCodename: "bookworm", prettyName: "Debian GNU/Linux 12 (bookworm)")
+        }
+
+        static func installed() throws -> [InstalledPackage] {
+            [
+                InstalledPackage(
+                    name: try PackageName(parsing: "bind9"), architecture: try Architecture(parsing: "amd64"),
+                    version: try DebianVersion(parsing: "1:9.18.24-1"), status: "install ok installed"),
+                InstalledPackage(
+                    name: try PackageName(parsing: "libstdc++6"), architecture: try Architecture(parsing: "i386"),
+                    version: try DebianVersion(parsing: "12.2.0-14"), status: "install ok installed"),
+            ]
+        }
+
+        static func fullCandidates() throws -> [UpgradeCandidate] {
+            [
+                UpgradeCandidate(
+                    name: try PackageName(parsing: "bind9"), architecture: try Architecture(parsing: "amd64"),
+                    installedVersion: try DebianVersion(parsing: "1:9.18.24-1"), candidateVersion: try DebianVersion(parsing: "1:9.18.28-1~deb12u2"),
+                    origins: [
+                        PackageOrigin(
+                            origin: "Debian", label: "Debian-Security", archive: "bookworm-security", codename: "bookworm-security",
+                            component: "main", site: "security.debian.org")
+                    ])
+            ]
+        }
+
+        static func minimalCandidates() throws -> [UpgradeCandidate] {
+            [
+                UpgradeCandidate(
+                    name: try PackageName(parsing: "libuv1"), architecture: try Architecture(parsing: "amd64"), installedVersion: nil,
+                    candidateVersion: try DebianVersion(parsing: "1.44.2-1+deb12u1"), origins: [PackageOrigin()])
+            ]
+        }
+
+        static func fullInventoryReport() throws -> InventoryReport {
+            InventoryReport(
+                agentVersion: "0.1.0", os: fullOS(), installed: try installed(), candidates: try fullCandidates(), rebootRequired: true,
+                rebootRequiredPackages: ["linux-image-6.1.0-28-amd64"],
+                unattendedUpgrades: UnattendedUpgradesStatus(enabled: true, detail: "APT::Periodic::Unattended-Upgrade is \"1\""))
+        }
+
+        static func minimalInventoryReport() throws -> InventoryReport {
+            InventoryReport(
+                agentVersion: "0.1.0", os: OSRelease(id: "debian", versionID: nil, versionCodename: nil, prettyName: "Debian GNU/Linux trixie/sid"),
+                installed: try installed(), candidates: try minimalCandidates(), rebootRequired: false, rebootRequiredPackages: ["libc6"],
+                unattendedUpgrades: UnattendedUpgradesStatus(enabled: nil, detail: ""))
+        }
+
+        static func fullSummary() throws -> HostSummary {
+            HostSummary(
+                id: try HostID(parsing: "ns1.fra.example.net"), labels: try labels(), enrolledAtMs: 1_700_000_000_000,
+                lastSeenAtMs: 1_700_000_060_000, agentVersion: "0.1.0", os: fullOS(), pendingUpdates: 2, pendingSecurityUpdates: 1,
+                rebootRequired: true, unattendedUpgrades: UnattendedUpgradesStatus(enabled: false, detail: "disabled in 20auto-upgrades"),
+                warnings: ["reboot required"])
+        }
+
+        static func minimalSummary() throws -> HostSummary {
+            HostSummary(
+                id: try HostID(parsing: "ns2.fra.example.net"), labels: Labels(), enrolledAtMs: 1_700_000_000_000, lastSeenAtMs: nil,
+                agentVersion: nil, os: nil, pendingUpdates: 0, pendingSecurityUpdates: 0, rebootRequired: false, unattendedUpgrades: nil,
+                warnings: ["never reported"])
+        }
+
+        static func fullHostDetail() throws -> HostDetail {
+            HostDetail(
+                summary: try fullSummary(), installed: try installed(), candidates: try fullCandidates(),
+                rebootRequiredPackages: ["linux-image-6.1.0-28-amd64"])
+        }
+
+        static func minimalHostDetail() throws -> HostDetail {
+            HostDetail(summary: try minimalSummary(), installed: try installed(), candidates: try minimalCandidates(), rebootRequiredPackages: ["libc6"])
+        }
+
+        static func updateList() throws -> UpdateList {
+            UpdateList(updates: [
+                PendingUpdate(
+                    name: try PackageName(parsing: "bind9"), version: try DebianVersion(parsing: "1:9.18.28-1~deb12u2"),
+                    origins: ["Debian-Security/bookworm-security"], isSecurity: true, hosts: 3)
+            ])
+        }
+    }
+
+    /// Where a body appears in the document.
+    enum Target: Sendable, CustomStringConvertible {
+        case request(APIRoute)
+        case response(APIRoute, Int)
+
+        var description: String {
+            switch self {
+            case .request(let route): "\(route.method.rawValue) \(route.path) request body"
+            case .response(let route, let status): "\(route.method.rawValue) \(route.path) \(status) response"
+            }
+        }
+    }
+
+    /// What a sample value leaves unset or empty, found by reflection so that a property added
+    /// to a Swift type shows up here even before anyone updates the sample.
+    struct Survey {
+        var nilOptionals: [String] = []
+        var setOptionals: [String] = []
+        var emptyArrays: [String] = []
+        var emptyCollections: [String] = []
+
+        init(of value: Any) { walk(value, path: String(describing: type(of: value))) }
+
+        private mutating func walk(_ value: Any, path: String) {
+            let mirror = Mirror(reflecting: value)
+            switch mirror.displayStyle {
+            case .optional:
+                if let wrapped = mirror.children.first {
+                    setOptionals.append(path)
+                    walk(wrapped.value, path: path)
+                } else {
+                    nilOptionals.append(path)
+                }
+            case .collection, .set:
+                if mirror.children.isEmpty {
+                    emptyArrays.append(path)
+                    emptyCollections.append(path)
+                }
+                for (index, child) in mirror.children.enumerated() { walk(child.value, path: "\(path)[\(index)]") }
+            case .dictionary:
+                if mirror.children.isEmpty { emptyCollections.append(path) }
+                for child in mirror.children {
+                    let pair = Array(Mirror(reflecting: child.value).children)
+                    if pair.count == 2 { walk(pair[1].value, path: "\(path)[\(pair[0].value)]") }
+                }
+            default:
+                for child in mirror.children { walk(child.value, path: "\(path).\(child.label ?? "?")") }
+            }
+        }
+    }
+
+    // MARK: - A controller session
+
+    struct Exchange: Sendable {
+        let route: APIRoute
+        let uri: String
+        let expected: Int
+        let status: Int
+        let body: Data
+    }
+
+    struct Session {
+        let client: any TestClientProtocol
+        var exchanges: [Exchange] = []
+
+        init(client: any TestClientProtocol) { self.client = client }
+
+        @discardableResult
+        mutating func call(_ route: APIRoute, path: String? = nil, token: String? = nil, body: Data? = nil, expect expected: Int) async throws -> Data {
+            var headers = HTTPFields()
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            if body != nil { headers[.contentType] = "application/json" }
+            let uri = path ?? route.path
+            let response = try await client.execute(
+                uri: uri, method: HTTPRequest.Method(rawValue: route.method.rawValue)!, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+            let data = Data(response.body.readableBytesView)
+            exchanges.append(Exchange(route: route, uri: uri, expected: expected, status: Int(response.status.code), body: data))
+            return data
+        }
+
+        mutating func call<T: Decodable>(
+            _ route: APIRoute, path: String? = nil, token: String? = nil, body: Data? = nil, expect expected: Int, as type: T.Type
+        ) async throws -> T {
+            let data = try await call(route, path: path, token: token, body: body, expect: expected)
+            return try JSONDecoder().decode(T.self, from: data)
+        }
+    }
+
+    // MARK: - The document
+
+    struct ContractError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// `openapi/sluice-v1.yaml`, read as plain JSON values.
+    struct OpenAPIDocument: Sendable {
+        let root: JSONValue
+
+        static func load() throws -> OpenAPIDocument {
+            // Tests/SluiceControllerTests/<this file> -> the package root.
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let url = root.appendingPathComponent("openapi/sluice-v1.yaml")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let document = OpenAPIDocument(root: try YAMLDecoder().decode(JSONValue.self, from: text))
+            guard document.root["openapi"]?.stringValue == "3.1.0" else { throw ContractError("\(url.path) is not an OpenAPI 3.1.0 document") }
+            return document
+        }
+
+        static let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+
+        /// Every operation, keyed `METHOD /path`.
+        var operations: [String: JSONValue] {
+            var out: [String: JSONValue] = [:]
+            for (path, item) in root["paths"]?.objectValue ?? [:] {
+                for method in Self.methods { if let operation = item[method] { out["\(method.uppercased()) \(path)"] = operation } }
+            }
+            return out
+        }
+
+        func operation(_ route: APIRoute) -> JSONValue? {
+            root["paths"]?[route.path]?[route.method.rawValue.lowercased()]
+        }
+
+        func requireOperation(_ route: APIRoute) throws -> JSONValue {
+            guard let operation = operation(route) else { throw ContractError("\(route.method.rawValue) \(route.path) is not in the document") }
+            return operation
+        }
+
+        /// A local JSON pointer such as `#/components/schemas/HostID`.
+        func resolve(pointer: String) -> JSONValue? {
+            guard pointer.hasPrefix("#/") else { return nil }
+            var node: JSONValue? = root
+            for token in pointer.dropFirst(2).split(separator: "/", omittingEmptySubsequences: false) {
+                node = node?[token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+            }
+            return node
+        }
+
+        /// Follows `$ref` (of a response, parameter or request body) to its target.
+        func resolved(_ value: JSONValue) throws -> JSONValue {
+            var current = value
+            for _ in 0..<16 {
+                guard let reference = current["$ref"]?.stringValue else { return current }
+                guard let target = resolve(pointer: reference) else { throw ContractError("unresolvable $ref \(reference)") }
+                current = target
+            }
+            throw ContractError("$ref chain too long")
+        }
+
+        func schema(for target: Target) throws -> JSONValue {
+            switch target {
+            case .request(let route):
+                guard let body = try requireOperation(route)["requestBody"] else { throw ContractError("\(target): not documented") }
+                guard let schema = try resolved(body)["content"]?["application/json"]?["schema"] else { throw ContractError("\(target): no JSON schema") }
+                return schema
+            case .response(let route, let status):
+                guard let response = try requireOperation(route)["responses"]?[String(status)] else {
+                    throw ContractError("\(target): status \(status) is not documented")
+                }
+                guard let schema = try resolved(response)["content"]?["application/json"]?["schema"] else { throw ContractError("\(target): no JSON schema") }
+                return schema
+            }
+        }
+    }
+
+    /// A JSON (or YAML) value. Decoding tries the narrowest type first, so `true` stays a
+    /// Boolean and `3` an integer.
+    enum JSONValue: Sendable, Equatable, Decodable, CustomStringConvertible {
+        case null
+        case bool(Bool)
+        case integer(Int64)
+        case number(Double)
+        case string(String)
+        case array([JSONValue])
+        case object([String: JSONValue])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() {
+                self = .null
+            } else if let value = try? container.decode(Bool.self) {
+                self = .bool(value)
+            } else if let value = try? container.decode(Int64.self) {
+                self = .integer(value)
+            } else if let value = try? container.decode(Double.self) {
+                self = .number(value)
+            } else if let value = try? container.decode(String.self) {
+                self = .string(value)
+            } else if let value = try? container.decode([JSONValue].self) {
+                self = .array(value)
+            } else {
+                self = .object(try container.decode([String: JSONValue].self))
+            }
+        }
+
+        subscript(key: String) -> JSONValue? {
+            if case .object(let members) = self { return members[key] }
+            return nil
+        }
+
+        var stringValue: String? {
+            if case .string(let value) = self { return value }
+            return nil
+        }
+
+        var arrayValue: [JSONValue]? {
+            if case .array(let value) = self { return value }
+            return nil
+        }
+
+        var objectValue: [String: JSONValue]? {
+            if case .object(let value) = self { return value }
+            return nil
+        }
+
+        var description: String {
+            switch self {
+            case .null: "null"
+            case .bool(let value): "\(value)"
+            case .integer(let value): "\(value)"
+            case .number(let value): "\(value)"
+            case .string(let value): value.debugDescription
+            case .array(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
+            case .object(let members):
+                "{" + members.sorted { $0.key < $1.key }.map { "\($0.key.debugDescription): \($0.value)" }.joined(separator: ", ") + "}"
+            }
+        }
+    }
+
+    // MARK: - The schema checker
+
+    /// A small JSON Schema checker for the subset the document uses. It refuses keywords it
+    /// does not know, so the document cannot grow a rule the tests silently skip.
+    struct SchemaChecker {
+        enum Mode: Sendable {
+            /// Plain validation.
+            case plain
+            /// Also: every property a reached object schema declares must occur somewhere in
+            /// the value (the sample sets every optional, so a missing one was removed or
+            /// renamed in Swift).
+            case fullyPopulated
+            /// Also: every property that occurs must be in `required` (the sample sets no
+            /// optional, so whatever is encoded is non-optional in Swift).
+            case minimal
+        }
+
+        static let keywords: Set<String> = [
+            "$ref", "type", "enum", "properties", "required", "additionalProperties", "propertyNames", "maxProperties",
+            "minProperties", "items", "maxItems", "minItems", "pattern", "minLength", "maxLength", "minimum", "maximum", "format",
+            // annotations
+            "description", "examples", "title",
+        ]
+
+        let document: OpenAPIDocument
+        let mode: Mode
+        private(set) var errors: [String] = []
+        /// Object schemas reached (by location) and the properties they declare.
+        private(set) var declared: [String: Set<String>] = [:]
+        /// The declared properties that occurred, by schema location.
+        private(set) var seen: [String: Set<String>] = [:]
+
+        init(document: OpenAPIDocument, mode: Mode) {
+            self.document = document
+            self.mode = mode
+        }
+
+        static func json(encoding value: any Encodable) throws -> JSONValue {
+            try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        }
+
+        static func validate(encoding value: any Encodable, against schema: JSONValue, in document: OpenAPIDocument, mode: Mode) throws -> [String] {
+            var checker = SchemaChecker(document: document, mode: mode)
+            checker.check(try json(encoding: value), schema, path: "$", location: "(body)")
+            return checker.finish()
+        }
+
+        static func validate(json data: Data, against schema: JSONValue, in document: OpenAPIDocument, mode: Mode) throws -> [String] {
+            var checker = SchemaChecker(document: document, mode: mode)
+            checker.check(try JSONDecoder().decode(JSONValue.self, from: data), schema, path: "$", location: "(body)")
+            return checker.finish()
+        }
+
+        /// The errors, with the coverage errors of `.fullyPopulated` mode.
+        mutating func finish() -> [String] {
+            if mode == .fullyPopulated {
+                for (location, names) in declared.sorted(by: { $0.key < $1.key }) {
+                    for name in names.subtracting(seen[location] ?? []).sorted() {
+                        errors.append("\(name) of \(location) never occurs in the fully populated sample: was it removed or renamed in Swift?")
+                    }
+                }
+            }
+            return errors
+        }
+
+        private mutating func fail(_ path: String, _ message: String) { errors.append("\(path): \(message)") }
+
+        mutating func check(_ value: JSONValue, _ schema: JSONValue, path: String, location: String) {
+            guard case .object(let rules) = schema else {
+                fail(path, "the schema at \(location) is not an object")
+                return
+            }
+            for keyword in rules.keys.sorted() where !Self.keywords.contains(keyword) {
+                fail(path, "the checker does not support keyword \(keyword) (at \(location))")
+            }
+
+            if let reference = rules["$ref"] {
+                guard let pointer = reference.stringValue, let target = document.resolve(pointer: pointer) else {
+                    fail(path, "unresolvable $ref \(reference) at \(location)")
+                    return
+                }
+                check(value, target, path: path, location: pointer)
+            }
+
+            if let type = rules["type"] {
+                let allowed = type.stringValue.map { [$0] } ?? (type.arrayValue ?? []).compactMap(\.stringValue)
+                guard allowed.contains(where: { Self.value(value, hasType: $0) }) else {
+                    fail(path, "expected \(allowed.joined(separator: " or ")), got \(value) (\(location))")
+                    return
+                }
+            }
+
+            if case .array(let options)? = rules["enum"], !options.contains(value) {
+                fail(path, "\(value) is not one of \(options) (\(location))")
+            }
+
+            switch value {
+            case .object(let members): checkObject(members, rules, path: path, location: location)
+            case .array(let elements): checkArray(elements, rules, path: path, location: location)
+            case .string(let text): checkString(text, rules, path: path, location: location)
+            case .integer(let number): checkNumber(Double(number), rules, path: path, location: location)
+            case .number(let number): checkNumber(number, rules, path: path, location: location)
+            case .null, .bool: break
+            }
+        }
+
+        private static func value(_ value: JSONValue, hasType type: String) -> Bool {
+            switch (type, value) {
+            case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null): true
+            case ("integer", .integer), ("number", .integer), ("number", .number): true
+            case ("integer", .number(let number)): number.rounded() == number
+            default: false
+            }
+        }
+
+        private mutating func checkObject(_ members: [String: JSONValue], _ rules: [String: JSONValue], path: String, location: String) {
+            let properties = rules["properties"]?.objectValue ?? [:]
+            let required = Set((rules["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+            for name in required.sorted() where members[name] == nil {
+                fail(path, "required property \(name) is missing (\(location))")
+            }
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                let memberPath = "\(path).\(name)"
+                if let propertySchema = properties[name] {
+                    check(member, propertySchema, path: memberPath, location: "\(location)/properties/\(name)")
+                } else if let additional = rules["additionalProperties"] {
+                    if additional == .bool(false) {
+                        fail(path, "property \(name) is not in the document (\(location) allows no other properties)")
+                    } else if case .object = additional {
+                        check(member, additional, path: memberPath, location: "\(location)/additionalProperties")
+                    }
+                }
+                if let names = rules["propertyNames"] {
+                    check(.string(name), names, path: "\(path) key \(name.debugDescription)", location: "\(location)/propertyNames")
+                }
+            }
+            if case .integer(let most)? = rules["maxProperties"], members.count > most {
+                fail(path, "\(members.count) properties, more than \(most) (\(location))")
+            }
+            if case .integer(let least)? = rules["minProperties"], members.count < least {
+                fail(path, "\(members.count) properties, fewer than \(least) (\(location))")
+            }
+            guard !properties.isEmpty else { return }
+            declared[location, default: []].formUnion(properties.keys)
+            seen[location, default: []].formUnion(members.keys.filter { properties[$0] != nil })
+            if mode == .minimal {
+                for name in members.keys.sorted() where properties[name] != nil && !required.contains(name) {
+                    fail(path, "\(name) is encoded although the sample sets no optional, so it is not optional in Swift; list it in required (\(location))")
+                }
+            }
+        }
+
+        private mutating func checkArray(_ elements: [JSONValue], _ rules: [String: JSONValue], path: String, location: String) {
+            if case .integer(let most)? = rules["maxItems"], elements.count > most { fail(path, "\(elements.count) items, more than \(most) (\(location))") }
+            if case .integer(let least)? = rules["minItems"], elements.count < least { fail(path, "\(elements.count) items, fewer than \(least) (\(location))") }
+            guard let items = rules["items"] else { return }
+            for (index, element) in elements.enumerated() {
+                check(element, items, path: "\(path)[\(index)]", location: "\(location)/items")
+            }
+        }
+
+        private mutating func checkString(_ text: String, _ rules: [String: JSONValue], path: String, location: String) {
+            let length = text.unicodeScalars.count
+            if case .integer(let most)? = rules["maxLength"], length > most { fail(path, "\(length) characters, more than \(most) (\(location))") }
+            if case .integer(let least)? = rules["minLength"], length < least { fail(path, "\(length) characters, fewer than \(least) (\(location))") }
+            if let pattern = rules["pattern"]?.stringValue {
+                do {
+                    let regex = try NSRegularExpression(pattern: pattern)
+                    if regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                        fail(path, "\(text.debugDescription) does not match \(pattern) (\(location))")
+                    }
+                } catch {
+                    fail(path, "invalid pattern \(pattern) at \(location): \(error)")
+                }
+            }
+        }
+
+        private mutating func checkNumber(_ number: Double, _ rules: [String: JSONValue], path: String, location: String) {
+            func bound(_ keyword: String) -> Double? {
+                switch rules[keyword] {
+                case .integer(let value)?: Double(value)
+                case .number(let value)?: value
+                default: nil
+                }
+            }
+            if let minimum = bound("minimum"), number < minimum { fail(path, "\(number) is less than \(minimum) (\(location))") }
+            if let maximum = bound("maximum"), number > maximum { fail(path, "\(number) is more than \(maximum) (\(location))") }
+            switch rules["format"]?.stringValue {
+            case "int32"?:
+                if number < Double(Int32.min) || number > Double(Int32.max) { fail(path, "\(number) does not fit int32 (\(location))") }
+            case "int64"?:
+                if number < -9.223372036854775808e18 || number >= 9.223372036854775808e18 { fail(path, "\(number) does not fit int64 (\(location))") }
+            default: break
+            }
+        }
+    }
+}

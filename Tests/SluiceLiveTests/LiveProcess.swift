@@ -1,0 +1,105 @@
+import Foundation
+
+/// The directory holding the built `sluiced`, `sluice-agent` and `sluicectl`: beside the
+/// test binary (SwiftPM builds them with the tests), or `SLUICE_BIN_DIR`.
+func binaryDirectory() throws -> URL {
+    if let dir = ProcessInfo.processInfo.environment["SLUICE_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+    var candidates: [URL] = []
+    if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
+    candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+    for dir in candidates {
+        var probe = dir
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: probe.appendingPathComponent("sluiced").path) { return probe }
+            probe = probe.deletingLastPathComponent()
+        }
+    }
+    throw LiveError("cannot find the built sluiced near \(candidates.map(\.path)); set SLUICE_BIN_DIR")
+}
+
+struct LiveError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Output and exit status of a finished program.
+struct Finished {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs one of the built programs with argv (no shell) to completion.
+func runProgram(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
+    let process = Process()
+    process.executableURL = try binaryDirectory().appendingPathComponent(name)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes to the end before waiting, so a chatty program cannot fill a pipe and block.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Finished(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A long-running program (the controller), its log going to a file.
+final class BackgroundProgram {
+    let process = Process()
+    let logPath: String
+
+    init(_ name: String, _ arguments: [String], logPath: String) throws {
+        self.logPath = logPath
+        process.executableURL = try binaryDirectory().appendingPathComponent(name)
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for a file the program writes once it is ready (the port file), up to `timeout` seconds.
+    func waitForFile(_ path: String, timeout: Double = 60) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n") { return text }
+            guard process.isRunning else { throw LiveError("\(process.executableURL!.lastPathComponent) exited early:\n\(log)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw LiveError("\(path) did not appear within \(timeout)s:\n\(log)")
+    }
+
+    /// Sends `signal` and waits for the exit, up to `timeout` seconds; returns the status.
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 30) throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            throw LiveError("did not exit within \(timeout)s of signal \(signal)")
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
