@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "sluicectl",
             dependencies: [
-                "SluiceClient", "SluiceAPI", "SluiceCore",
+                "SluiceClient", "SluiceAPI", "SluiceCore", "SluiceYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -128,6 +128,7 @@ let package = Package(
             ],
             swiftSettings: testSettings
         ),
+        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], swiftSettings: testSettings),
         .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI"], swiftSettings: testSettings),
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(

@@ -16,7 +16,7 @@ extension SluiceDatabase {
     /// One host with its installed packages and candidates, or `nil` if it is not enrolled.
     public func hostDetail(_ host: HostID, nowMs: Int64, staleAfterMs: Int64) throws -> HostDetail? {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: Self.summarySQL + " WHERE h.id = ?", arguments: [host.rawValue]) else {
+            guard let row = try Row.fetchOne(db, sql: Self.summarySQL + " WHERE h.id = ? AND h.revoked_at_ms IS NULL", arguments: [host.rawValue]) else {
                 return nil
             }
             let labels = try labelsByHost(db, hostID: host.rawValue)

@@ -22,6 +22,10 @@ struct APIRouter {
     ) {
         let method = HTTPRequest.Method(rawValue: route.method.rawValue)!
         router.on(RouterPath(route.routerPath), method: method) { (request: Request, context: SluiceRequestContext) async throws -> Response in
+            // No credential: refuse before looking at anything else the request says.
+            if context.principal == nil, let refusal = route.access.refusal(for: nil, pathHost: nil) {
+                throw APIError.unauthenticated(refusal)
+            }
             var pathHost: HostID?
             if let raw = context.parameters.get("hostID") {
                 do { pathHost = try HostID(parsing: raw) } catch let error as InvalidInput { throw APIError.invalid("path: \(error.message)") }

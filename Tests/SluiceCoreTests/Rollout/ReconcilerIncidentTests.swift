@@ -1,0 +1,127 @@
+import SluiceCore
+import Testing
+
+/// The outage of incident-postmortem.txt, replayed through the reconciler.
+@Suite("Reconciler: the bind9 incident")
+struct ReconcilerIncidentTests {
+    static func host(_ id: String) -> HostID { try! HostID(parsing: id) }
+    static func labels(_ values: [String: String]) -> Labels { try! Labels(validating: values) }
+
+    static let policy = Policy(
+        name: "security-updates",
+        waves: [
+            WaveSpec(name: "test", selector: ["environment": ["test"]], strategy: .all, soakSeconds: 3600),
+            WaveSpec(name: "canary", selector: ["environment": ["production"]], strategy: .onePerGroup, soakSeconds: 1800, approval: .manual),
+            WaveSpec(name: "rest", selector: ["environment": ["production"]], strategy: .batches(size: .hosts(2)), soakSeconds: 600, approval: .manual),
+        ])
+
+    static let fleet: [(HostID, Labels)] = [
+        (host("test1"), labels(["environment": "test", "role": "dns-resolver", "region": "test"])),
+        (host("dns1.osc-fr1"), labels(["environment": "production", "role": "dns-resolver", "region": "osc-fr1"])),
+        (host("dns2.osc-fr1"), labels(["environment": "production", "role": "dns-resolver", "region": "osc-fr1"])),
+        (host("dns1.osc-secnum-fr1"), labels(["environment": "production", "role": "dns-resolver", "region": "osc-secnum-fr1"])),
+        (host("dns2.osc-secnum-fr1"), labels(["environment": "production", "role": "dns-resolver", "region": "osc-secnum-fr1"])),
+        (host("app1.osc-fr1"), labels(["environment": "production", "role": "app", "region": "osc-fr1"])),
+        (host("app2.osc-fr1"), labels(["environment": "production", "role": "app", "region": "osc-fr1"])),
+    ]
+
+    static let bind = try! PackagePin(parsing: "bind9=1:9.18.28-1~deb12u2")
+
+    @Test func theBindUpdateFailingOnTheFirstResolverHaltsBeforeAnyOtherResolverIsAssigned() {
+        var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
+        // The test host's config has no dnssec-enable: it passes and soaks an hour.
+        world.settle()
+        #expect(world.assignment(of: "test1")?.state == .started)
+        #expect(world.assignments.filter { $0.state != .pending }.count == 1, "only the test host may start first")
+        world.agentFinishes(Self.host("test1"), outcome: .succeeded)
+        world.settle()
+        #expect(world.rollout.waves[0].state == .soaking)
+        world.advance(minutes: 59)
+        world.settle()
+        #expect(world.rollout.waves[0].state == .soaking, "the soak is an hour")
+        world.advance(minutes: 1)
+        world.settle()
+        #expect(world.rollout.waves[0].state == .passed)
+        #expect(world.rollout.waves[1].state == .pending, "production canaries wait for approval")
+        world.approve(wave: 1)
+        world.settle()
+        // One canary at a time: the first resolver it reaches.
+        let started = world.assignments.filter { $0.state == .started }
+        #expect(started.map(\.hostID.rawValue) == ["app1.osc-fr1"] || started.map(\.hostID.rawValue) == ["dns1.osc-fr1"])
+        // Drive canaries in order until the first resolver is reached, then it fails validation.
+        while let a = world.assignments.first(where: { $0.state == .started }), !a.hostID.rawValue.hasPrefix("dns") {
+            world.agentFinishes(a.hostID, outcome: .succeeded)
+            world.settle()
+        }
+        let first = world.assignments.first { $0.state == .started }!
+        #expect(first.hostID.rawValue == "dns1.osc-fr1")
+        world.agentFinishes(first.hostID, outcome: .rolledBack)
+        world.settle()
+
+        #expect(world.rollout.state == .halted)
+        for other in ["dns2.osc-fr1", "dns1.osc-secnum-fr1", "dns2.osc-secnum-fr1"] {
+            #expect(world.assignment(of: other)?.state == .cancelled, "\(other) was assigned")
+        }
+        // Nothing starts after the halt, however long we wait.
+        world.advance(minutes: 600)
+        world.settle()
+        #expect(world.assignments.filter { $0.state == .started }.isEmpty)
+        #expect(world.violations.isEmpty, "\(world.violations)")
+    }
+
+    @Test func theSecondResolverOfAGroupNeverStartsWhileTheFirstIsInFlight() {
+        let policy = Policy(name: "all-at-once", waves: [WaveSpec(name: "everything", selector: ["role": ["dns-resolver"]], strategy: .all)])
+        var world = FleetModel(policy: policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        let started = Set(world.assignments.filter { $0.state == .started }.map(\.hostID.rawValue))
+        // One per group: test's resolver, one of each region's pair.
+        #expect(started.count == 3)
+        #expect(!(started.contains("dns1.osc-fr1") && started.contains("dns2.osc-fr1")))
+        #expect(world.violations.isEmpty)
+    }
+
+    @Test func aHostThatGoesSilentDuringTheSoakBlocksPromotionAndIsReported() {
+        var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        world.agentFinishes(Self.host("test1"), outcome: .succeeded)
+        world.settle()
+        world.silent.insert(Self.host("test1"))
+        world.advance(minutes: 120)
+        let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
+        #expect(actions.contains { if case .reportSilent(_, let h, _) = $0 { h.rawValue == "test1" } else { false } })
+        world.settle()
+        #expect(world.rollout.waves[0].state == .soaking, "a silent host must block promotion")
+        world.silent.remove(Self.host("test1"))
+        world.heartbeat()
+        world.settle()
+        #expect(world.rollout.waves[0].state == .passed)
+        #expect(world.violations.isEmpty, "\(world.violations)")
+    }
+
+    @Test func anUnhealthyReportDuringTheSoakHalts() {
+        var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        world.agentFinishes(Self.host("test1"), outcome: .succeeded)
+        world.settle()
+        world.advance(minutes: 10)
+        world.setHealth(Self.host("test1"), healthy: false)
+        world.settle()
+        #expect(world.rollout.state == .halted)
+        #expect(world.assignments.filter { $0.waveIndex > 0 }.allSatisfy { $0.state == .cancelled })
+    }
+
+    @Test func pausingStopsNewStartsAndResumingContinues() {
+        let policy = Policy(name: "p", waves: [WaveSpec(name: "all", selector: ["environment": ["production"]], strategy: .batches(size: .hosts(1)))])
+        var world = FleetModel(policy: policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        let first = world.assignments.first { $0.state == .started }!
+        world.pause()
+        world.agentFinishes(first.hostID, outcome: .succeeded)
+        world.settle()
+        #expect(world.assignments.filter { $0.state == .started }.isEmpty, "nothing new starts while paused")
+        world.resume()
+        world.settle()
+        #expect(world.assignments.filter { $0.state == .started }.count == 1)
+        #expect(world.violations.isEmpty, "\(world.violations)")
+    }
+}
