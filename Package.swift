@@ -61,7 +61,8 @@ let package = Package(
         .target(
             name: "SluiceYAML",
             dependencies: ["SluiceCore", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["EmbedMigrations"]
         ),
         .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceAPI"], swiftSettings: strict),
         .target(
@@ -78,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "sluiced",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceCore",
+                "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -138,3 +139,16 @@ let package = Package(
         ),
     ]
 )
+
+// BEGIN apply crash-test harness (issue 4, agent apply). A test-only program that runs
+// AptBackend in a child process, so the crash tests in Tests/SluiceAgentTests/Apply can
+// kill -9 it right after each journal step and then run recovery in a new process. It is not
+// a product and is never installed; SluiceAgentTests depends on it so `swift test` builds it.
+package.targets.append(
+    .executableTarget(
+        name: "sluice-apply-harness", dependencies: ["SluiceAgent", "SluiceCore"], path: "Tests/SluiceApplyHarness",
+        swiftSettings: strict))
+for target in package.targets where target.name == "SluiceAgentTests" {
+    target.dependencies.append("sluice-apply-harness")
+}
+// END apply crash-test harness

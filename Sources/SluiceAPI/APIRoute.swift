@@ -56,8 +56,23 @@ public struct APIRoute: Sendable, Equatable {
     public static let createToken = APIRoute(.POST, "/v1/tokens", .operatorRole(.admin))
     public static let createEnrollmentToken = APIRoute(.POST, "/v1/enrollment-tokens", .operatorRole(.admin))
 
+    public static let putHealth = APIRoute(.PUT, "/v1/hosts/{hostID}/health", .hostItself)
+    public static let pollAssignment = APIRoute(.GET, "/v1/hosts/{hostID}/assignment", .hostItself)
+    public static let reportStep = APIRoute(.POST, "/v1/hosts/{hostID}/assignments/{assignmentID}/steps", .hostItself)
+    public static let listPolicies = APIRoute(.GET, "/v1/policies", .operatorRole(.viewer))
+    public static let planRollout = APIRoute(.POST, "/v1/rollouts/plan", .operatorRole(.viewer))
+    public static let createRollout = APIRoute(.POST, "/v1/rollouts", .operatorRole(.operator))
+    public static let listRollouts = APIRoute(.GET, "/v1/rollouts", .operatorRole(.viewer))
+    public static let getRollout = APIRoute(.GET, "/v1/rollouts/{rolloutID}", .operatorRole(.viewer))
+    public static let approveWave = APIRoute(.POST, "/v1/rollouts/{rolloutID}/approve", .operatorRole(.operator))
+    public static let pauseRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/pause", .operatorRole(.operator))
+    public static let resumeRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/resume", .operatorRole(.operator))
+    public static let abortRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/abort", .operatorRole(.operator))
+
     /// Every route the controller serves.
     public static let all: [APIRoute] = [
         health, enroll, putInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
+        putHealth, pollAssignment, reportStep, listPolicies, planRollout, createRollout, listRollouts, getRollout,
+        approveWave, pauseRollout, resumeRollout, abortRollout,
     ]
 }

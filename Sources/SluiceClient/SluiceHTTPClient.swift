@@ -71,12 +71,16 @@ public struct SluiceHTTPClient: Sendable {
 
     struct NoBody: Encodable {}
 
-    func send<Response: Decodable>(_ method: String, _ path: String) async throws -> Response {
-        try await send(method, path, body: Optional<NoBody>.none)
+    func send<Response: Decodable>(_ method: String, _ path: String, query: [URLQueryItem] = []) async throws -> Response {
+        try await send(method, path, body: Optional<NoBody>.none, query: query)
     }
 
-    func send<Body: Encodable, Response: Decodable>(_ method: String, _ path: String, body: Body?) async throws -> Response {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path))
+    func send<Body: Encodable, Response: Decodable>(
+        _ method: String, _ path: String, body: Body?, query: [URLQueryItem] = []
+    ) async throws -> Response {
+        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        if !query.isEmpty { components.queryItems = query }
+        var request = URLRequest(url: components.url!)
         request.httpMethod = method
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         request.setValue("sluice/\(SluiceVersion.current)", forHTTPHeaderField: "User-Agent")

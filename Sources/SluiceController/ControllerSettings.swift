@@ -13,6 +13,12 @@ public struct ControllerSettings: Sendable, Equatable {
     public var reportIntervalSeconds = 60
     /// A host silent for longer than this is stale.
     public var staleAfterMs: Int64 = 5 * 60 * 1000
+    /// The reconciler runs at least this often, and at once on every change.
+    public var reconcileIntervalMs = 1000
+    /// Where the policy files are; `nil` for none (no rollouts can be created).
+    public var policiesDirectory: String?
+    /// Where halts and silent hosts are posted as JSON.
+    public var alertWebhook: String?
 
     public init() {}
 
@@ -30,9 +36,10 @@ public struct ControllerSettings: Sendable, Equatable {
     /// Whether clients can only reach the controller from this machine.
     public var isLoopbackOnly: Bool { host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.") }
 
-    /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`.
+    /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`,
+    /// `policies` (a directory), `alert_webhook`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
-        let root = try YAMLValue.load(text, file: file).mapping(allowed: ["listen", "db", "report_interval", "stale_after"])
+        let root = try YAMLValue.load(text, file: file).mapping(allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook"])
         if let listen = root["listen"] {
             do { try setListen(try listen.string()) } catch { throw listen.error(error.message) }
         }
@@ -44,6 +51,12 @@ public struct ControllerSettings: Sendable, Equatable {
             let seconds = try interval.seconds()
             guard (5...86400).contains(seconds) else { throw interval.error("must be between 5s and 1d") }
             reportIntervalSeconds = Int(seconds)
+        }
+        if let policies = root["policies"] { policiesDirectory = try policies.string() }
+        if let webhook = root["alert_webhook"] {
+            let text = try webhook.string()
+            guard text.hasPrefix("http://") || text.hasPrefix("https://") else { throw webhook.error("must be an http(s) URL") }
+            alertWebhook = text
         }
         if let stale = root["stale_after"] {
             let seconds = try stale.seconds()

@@ -15,7 +15,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         discussion: """
             Reads \(AgentConfiguration.defaultPath) if it exists (or --config), enrolls once with an enrollment \
             token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \
-            This version only reads the host: it never installs, removes or refreshes anything.
+            It applies only assignments an authenticated controller started, through the chosen backend, \
+            and reports every step; with no controller reachable it changes nothing.
             """,
         version: SluiceVersion.current
     )
@@ -26,16 +27,37 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "A label, key=value (repeatable; overrides the config's).") var labels: [String] = []
     @Option(help: "Where the agent keeps its secret. [default: /var/lib/sluice]") var stateDir: String?
     @Option(help: "Enrollment token for the first start (also SLUICE_ENROLL_TOKEN).") var enrollToken: String?
-    @Flag(help: "Report once and exit.") var once = false
+    @Flag(help: "Report the inventory once and exit.") var once = false
+    @Option(help: "Heartbeat interval, such as 10s. [default: 10s]") var heartbeat: String?
+    @Option(help: "apt (the real one: apt and dpkg on this host) or simulated (changes nothing; for tests and demos).")
+    var backend: String = "apt"
+    @Option(name: .customLong("simulate-outcome"), help: "With --backend simulated: PACKAGE=OUTCOME, such as bind9=rolled-back-before-restart (repeatable).")
+    var simulatedOutcomes: [String] = []
+    @Option(help: "Report this JSON inventory (an InventoryReport) instead of reading dpkg and apt; for simulated fleets.")
+    var inventoryFile: String?
 
     func run() async throws {
         let configuration = try resolve()
         var logger = Logger(label: "sluice-agent")
         logger.logLevel = .info
-        let agent = Agent(
-            configuration: configuration,
-            inventory: SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner()),
-            logger: logger, once: once)
+        let packageBackend: any PackageBackend
+        switch backend {
+        case "apt":
+            guard simulatedOutcomes.isEmpty else { throw InvalidInput("--simulate-outcome needs --backend simulated") }
+            packageBackend = AptBackend(configuration: .init(stateDirectory: configuration.stateDirectory))
+        case "simulated":
+            var outcomes: [String: ApplyOutcome] = [:]
+            for text in simulatedOutcomes {
+                let (name, outcome) = try SimulatedBackend.parseOutcome(text)
+                outcomes[name] = outcome
+            }
+            packageBackend = SimulatedBackend(outcomes: outcomes)
+        default:
+            throw InvalidInput("invalid --backend \(quoted(backend)): use apt or simulated")
+        }
+        let inventory: any InventorySource =
+            inventoryFile.map { FileInventory(path: $0) } ?? SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
+        let agent = Agent(configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once)
         if once {
             try await agent.run()
             return
@@ -65,6 +87,11 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             configuration.labels[key] = value
         }
         if let stateDir { configuration.stateDirectory = stateDir }
+        if let heartbeat {
+            let seconds = try DurationText.parseSeconds(heartbeat)
+            guard (1...600).contains(seconds) else { throw InvalidInput("--heartbeat must be between 1s and 10m") }
+            configuration.heartbeatSeconds = seconds
+        }
         if let token = enrollToken ?? ProcessInfo.processInfo.environment["SLUICE_ENROLL_TOKEN"] { configuration.enrollToken = token }
         return configuration
     }

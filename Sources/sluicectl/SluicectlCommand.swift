@@ -8,9 +8,9 @@ import SluiceCore
 struct SluicectlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluicectl",
-        abstract: "Operate Sluice: the fleet's hosts, pending updates and tokens.",
+        abstract: "Operate Sluice: hosts, pending updates, policies, rollouts, waves and tokens.",
         version: SluiceVersion.current,
-        subcommands: [HostsCommand.self, UpdatesCommand.self, TokenCommand.self, EnrollTokenCommand.self]
+        subcommands: [HostsCommand.self, UpdatesCommand.self, RolloutCommand.self, WaveCommand.self, TokenCommand.self, EnrollTokenCommand.self, PolicyCommand.self]
     )
 }
 

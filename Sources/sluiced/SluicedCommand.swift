@@ -5,6 +5,7 @@ import Logging
 import SluiceController
 import SluiceCore
 import SluiceStore
+import SluiceYAML
 
 @main
 struct SluicedCommand: AsyncParsableCommand {
@@ -18,11 +19,14 @@ struct SluicedCommand: AsyncParsableCommand {
 
 /// Options every subcommand that opens the database shares.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML config file (keys: listen, db, report_interval, stale_after). Flags override it.")
+    @Option(name: .long, help: "YAML config file (keys: listen, db, policies, alert_webhook, report_interval, stale_after). Flags override it.")
     var config: String?
 
     @Option(name: .long, help: "SQLite database file. [default: ./sluice.sqlite]")
     var db: String?
+
+    @Option(name: .long, help: "Directory of policy files (*.yaml). [default: the policies built into sluiced]")
+    var policies: String?
 
     /// Defaults, then the config file, then the flags.
     func settings(listen: String? = nil) throws -> ControllerSettings {
@@ -35,6 +39,7 @@ struct StoreOptions: ParsableArguments {
             try settings.apply(configYAML: text, file: config)
         }
         if let db { settings.databasePath = db }
+        if let policies { settings.policiesDirectory = policies }
         if let listen {
             try settings.setListen(listen)
         }
@@ -68,8 +73,10 @@ struct Serve: AsyncParsableCommand {
         if try database.operatorTokenCount() == 0 {
             logger.notice("no operator token yet: create one with `sluiced token create --name NAME --db \(settings.databasePath)`")
         }
+        let policies = try settings.policiesDirectory.map { try PolicyLoader.loadDirectory($0) } ?? PolicyLoader.embedded()
+        logger.notice("policies: \(policies.map(\.name).joined(separator: ", ")) (\(settings.policiesDirectory ?? "built in"))")
         let portFile = self.portFile
-        let app = buildApplication(settings: settings, database: database, logger: logger) { port in
+        let app = buildApplication(settings: settings, database: database, logger: logger, policies: policies) { port in
             logger.notice("listening on http://\(settings.host):\(port) (database \(settings.databasePath))")
             if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         }

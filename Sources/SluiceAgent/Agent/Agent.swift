@@ -19,13 +19,17 @@ extension SystemInventory: InventorySource {}
 public struct Agent: Service {
     let configuration: AgentConfiguration
     let inventory: any InventorySource
+    let backend: any PackageBackend
     let logger: Logger
     /// Report once and return, instead of looping.
     let once: Bool
 
-    public init(configuration: AgentConfiguration, inventory: any InventorySource, logger: Logger, once: Bool = false) {
+    public init(
+        configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false
+    ) {
         self.configuration = configuration
         self.inventory = inventory
+        self.backend = backend
         self.logger = logger
         self.once = once
     }
@@ -33,23 +37,60 @@ public struct Agent: Service {
     public func run() async throws {
         let credentials = try await enrollIfNeeded()
         let client = try SluiceHTTPClient(controller: credentials.controller, token: credentials.token)
+        if once {
+            _ = try await report(client: client, host: credentials.hostID)
+            return
+        }
+        // Recovery comes before anything else: an apply cut short by a crash is finished or rolled back.
+        let host = credentials.hostID
+        if let recovered = await backend.recover(report: { id, step in
+            guard let assignment = Int64(id) else { return }
+            _ = try? await client.reportStep(host: host, assignment: assignment, step)
+        }) {
+            logger.notice("recovered assignment \(recovered.assignmentID): \(recovered.finished.outcome?.rawValue ?? "?")")
+        }
+        let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { _ in }
+        // SIGTERM cancels the loops; an apply in progress runs to its end first (see AssignmentRunner).
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await runner.run() }
+                group.addTask { await heartbeats(client: client, host: host) }
+                group.addTask { try? await reports(client: client, host: host) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Tells the controller every few seconds that this host is alive and healthy: silence
+    /// during a wave blocks promotion.
+    func heartbeats(client: SluiceHTTPClient, host: HostID) async {
+        while !Task.isCancelled {
+            do {
+                _ = try await client.reportHealth(host: host, HealthReport(healthy: true, detail: "agent running"))
+            } catch {
+                logger.warning("heartbeat failed: \(error)")
+            }
+            try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
+        }
+    }
+
+    /// The inventory, on its interval.
+    func reports(client: SluiceHTTPClient, host: HostID) async throws {
         var interval = configuration.reportIntervalSeconds
         var failures = 0
         while !Task.isCancelled {
             do {
-                let accepted = try await report(client: client, host: credentials.hostID)
+                let accepted = try await report(client: client, host: host)
                 failures = 0
                 interval = Int64(accepted.nextReportSeconds)
-                if once { return }
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")
-                if once { throw error }
             }
             // Back off on repeated failures, up to ten intervals, so a down controller is not hammered.
             let wait = interval * Int64(min(failures + 1, 10))
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(wait)) }
-            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            try await Task.sleep(for: .seconds(wait))
         }
     }
 

@@ -12,12 +12,14 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var labels: [String: String] = [:]
     public var stateDirectory = "/var/lib/sluice"
     public var reportIntervalSeconds: Int64 = 60
+    /// How often the agent says it is alive and healthy.
+    public var heartbeatSeconds: Int64 = 10
     /// Bootstrap token for the first enrollment; not needed once enrolled.
     public var enrollToken: String?
 
     public init() {}
 
-    static let keys = ["controller", "host_id", "labels", "state_dir", "report_interval", "enroll_token", "enroll_token_file"]
+    static let keys = ["controller", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "enroll_token", "enroll_token_file"]
 
     /// Applies the YAML config file's keys: `controller`, `host_id`, `labels`, `state_dir`,
     /// `report_interval`, `enroll_token` or `enroll_token_file`.
@@ -37,6 +39,11 @@ public struct AgentConfiguration: Sendable, Equatable {
             let seconds = try value.seconds()
             guard (5...86400).contains(seconds) else { throw value.error("must be between 5s and 1d") }
             reportIntervalSeconds = seconds
+        }
+        if let value = root["heartbeat_interval"] {
+            let seconds = try value.seconds()
+            guard (1...600).contains(seconds) else { throw value.error("must be between 1s and 10m") }
+            heartbeatSeconds = seconds
         }
         if let value = root["enroll_token"] { enrollToken = try value.string() }
         if let value = root["enroll_token_file"] {

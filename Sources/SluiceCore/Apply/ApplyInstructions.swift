@@ -80,7 +80,8 @@ public enum ApplyOutcome: String, Sendable, Codable, CaseIterable {
     case preflightFailed = "preflight-failed"
     /// The role's health checks failed before anything was touched: the host was already sick.
     case unhealthyBeforeApply = "unhealthy-before-apply"
-    /// Validation with the new binaries failed; old versions reinstalled; the service never restarted.
+    /// Validation with the new binaries failed (or the install itself failed); old versions
+    /// reinstalled under the restart hold; the service never restarted.
     case rolledBackBeforeRestart = "rolled-back-before-restart"
     /// Health failed after the restart; old versions reinstalled, restarted and healthy again.
     case rolledBackAfterRestart = "rolled-back-after-restart"
@@ -110,10 +111,13 @@ public struct ApplyStepReport: Sendable, Codable, Equatable {
     public var versionsAfter: [String: String]
     /// Set on the `finished` step only.
     public var outcome: ApplyOutcome?
+    /// On the `finished` step: whether the host asks for a reboot (`/run/reboot-required`)
+    /// after the apply; `nil` when unknown. Reboots are coordinated elsewhere.
+    public var rebootRequired: Bool?
 
     public init(
         step: ApplyStep, detail: String, output: String? = nil, versionsBefore: [String: String] = [:],
-        versionsAfter: [String: String] = [:], outcome: ApplyOutcome? = nil
+        versionsAfter: [String: String] = [:], outcome: ApplyOutcome? = nil, rebootRequired: Bool? = nil
     ) {
         self.step = step
         self.detail = detail
@@ -121,5 +125,6 @@ public struct ApplyStepReport: Sendable, Codable, Equatable {
         self.versionsBefore = versionsBefore
         self.versionsAfter = versionsAfter
         self.outcome = outcome
+        self.rebootRequired = rebootRequired
     }
 }

@@ -1,0 +1,61 @@
+import SluiceCore
+
+/// `POST /v1/rollouts` and `POST /v1/rollouts/plan`.
+public struct CreateRolloutRequest: Sendable, Codable, Equatable {
+    public var policy: String
+    /// Exact pins; absent: every pending candidate the policy qualifies.
+    public var packages: [PackagePin]?
+    public init(policy: String, packages: [PackagePin]? = nil) {
+        self.policy = policy
+        self.packages = packages
+    }
+}
+
+public struct RolloutList: Sendable, Codable, Equatable {
+    public var rollouts: [RolloutSummary]
+    public init(rollouts: [RolloutSummary]) { self.rollouts = rollouts }
+}
+
+/// `POST /v1/rollouts/{id}/approve|pause|resume|abort`.
+public struct DecisionRequest: Sendable, Codable, Equatable {
+    /// For approve: the wave's name; absent: the first pending wave.
+    public var wave: String?
+    public var reason: String?
+    public init(wave: String? = nil, reason: String? = nil) {
+        self.wave = wave
+        self.reason = reason
+    }
+}
+
+public struct PolicyList: Sendable, Codable, Equatable {
+    public var policies: [Policy]
+    public init(policies: [Policy]) { self.policies = policies }
+}
+
+/// `PUT /v1/hosts/{id}/health`: a heartbeat with the result of the role's health checks.
+public struct HealthReport: Sendable, Codable, Equatable {
+    public var healthy: Bool
+    public var detail: String
+    public init(healthy: Bool, detail: String) {
+        self.healthy = healthy
+        self.detail = detail
+    }
+}
+
+/// `GET /v1/hosts/{id}/assignment?wait=SECONDS&known=ETAG`: answers at once when the
+/// host's assignment differs from `known`, otherwise when it changes or `wait` runs out.
+public struct AssignmentPoll: Sendable, Codable, Equatable {
+    /// Opaque; pass it back as `known` to wait for the next change.
+    public var etag: String
+    public var assignment: HostAssignment?
+    public init(etag: String, assignment: HostAssignment?) {
+        self.etag = etag
+        self.assignment = assignment
+    }
+}
+
+/// The assignment's state after a step report.
+public struct StepAccepted: Sendable, Codable, Equatable {
+    public var state: AssignmentState
+    public init(state: AssignmentState) { self.state = state }
+}

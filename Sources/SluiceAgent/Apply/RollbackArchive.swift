@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import SluiceCore
+
+/// The .deb files of the versions installed before an apply, kept in
+/// `/var/lib/sluice/rollback/ASSIGNMENT/` inside the root until the assignment ends.
+///
+/// Each package comes from apt's cache if the .deb is still there, else `apt-get download`
+/// of the exact installed version, else `dpkg-repack` (which rebuilds it from the installed
+/// files) when that tool is installed. Every file is checked with `dpkg-deb -f` before it counts.
+struct RollbackArchive: Sendable {
+    static let baseDirectory = "/var/lib/sluice/rollback"
+
+    let root: HostRoot
+    let assignmentID: String
+
+    /// The directory inside the root.
+    var directory: String { "\(Self.baseDirectory)/\(assignmentID)" }
+
+    /// Saves one .deb per package.
+    /// - Parameter packages: the installed packages the apply will change.
+    /// - Throws: ``ApplyFailure`` (preflight failed) naming the first package that cannot be saved.
+    func save(_ packages: [InstalledPackage]) async throws(ApplyFailure) -> [SavedPackage] {
+        discard()
+        do { try makeDirectory(root.file(directory)) } catch { throw ApplyFailure(.preflightFailed, error.message) }
+        var saved: [SavedPackage] = []
+        for package in packages {
+            var tried: [String] = []
+            if copyFromCache(package), let file = await verified(package, source: "apt cache") {
+                saved.append(file)
+                continue
+            }
+            tried.append("not in apt's cache")
+            let download = await root.outcome(
+                ["env", "--chdir=\(directory)", "apt-get", "download", "-q", "--", "\(package.name):\(package.architecture)=\(package.version)"],
+                environment: AptCommands.environment, timeout: .seconds(600))
+            if download.status == 0, let file = await verified(package, source: "apt-get download") {
+                saved.append(file)
+                continue
+            }
+            tried.append("apt-get download: \(keyLine(download))")
+            if exists(root.file("/usr/bin/dpkg-repack")) {
+                let repack = await root.outcome(["env", "--chdir=\(directory)", "dpkg-repack", "--", package.name.rawValue], timeout: .seconds(600))
+                if repack.status == 0, let file = await verified(package, source: "dpkg-repack") {
+                    saved.append(file)
+                    continue
+                }
+                tried.append("dpkg-repack: \(keyLine(repack))")
+            } else {
+                tried.append("dpkg-repack is not installed")
+            }
+            throw ApplyFailure(.preflightFailed, "cannot save \(package.name) \(package.version) for rollback (\(tried.joined(separator: "; ")))")
+        }
+        return saved
+    }
+
+    /// Removes the directory and everything in it.
+    func discard() {
+        try? FileManager.default.removeItem(atPath: root.file(directory))
+    }
+
+    private func copyFromCache(_ package: InstalledPackage) -> Bool {
+        // apt's cache names files name_version_arch.deb with ":" escaped as "%3a".
+        let version = package.version.description.replacingOccurrences(of: ":", with: "%3a")
+        let name = "\(package.name)_\(version)_\(package.architecture).deb"
+        let cached = root.file("/var/cache/apt/archives/" + name)
+        return exists(cached) && (try? FileManager.default.copyItem(atPath: cached, toPath: root.file(directory + "/" + name))) != nil
+    }
+
+    /// Finds the .deb of `package` in the directory and checks its control fields.
+    private func verified(_ package: InstalledPackage, source: String) async -> SavedPackage? {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: root.file(directory))) ?? []
+        for file in files.sorted() where file.hasPrefix("\(package.name)_") && file.hasSuffix(".deb") {
+            let path = directory + "/" + file
+            let fields = await root.outcome(["dpkg-deb", "-f", "--", path, "Package", "Version"], timeout: .seconds(60))
+            let text = fields.stdout
+            if fields.status == 0, text.contains("Package: \(package.name)\n"), text.contains("Version: \(package.version)\n") {
+                return SavedPackage(name: package.name.rawValue, version: package.version.description, path: path, source: source)
+            }
+        }
+        return nil
+    }
+}

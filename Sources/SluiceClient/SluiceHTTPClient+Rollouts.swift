@@ -1,0 +1,46 @@
+import Foundation
+import SluiceAPI
+import SluiceCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension SluiceHTTPClient {
+    public func policies() async throws -> PolicyList { try await send("GET", "/v1/policies") }
+
+    public func planRollout(_ request: CreateRolloutRequest) async throws -> RolloutPlan {
+        try await send("POST", "/v1/rollouts/plan", body: request)
+    }
+
+    public func createRollout(_ request: CreateRolloutRequest) async throws -> RolloutDetail {
+        try await send("POST", "/v1/rollouts", body: request)
+    }
+
+    public func rollouts() async throws -> RolloutList { try await send("GET", "/v1/rollouts") }
+
+    public func rollout(_ id: Int64) async throws -> RolloutDetail { try await send("GET", "/v1/rollouts/\(id)") }
+
+    /// `approve`, `pause`, `resume` or `abort`.
+    public func decide(_ decision: String, rollout id: Int64, _ request: DecisionRequest) async throws -> RolloutDetail {
+        guard ["approve", "pause", "resume", "abort"].contains(decision) else { throw ClientError.invalidArgument("unknown decision \(decision)") }
+        return try await send("POST", "/v1/rollouts/\(id)/\(decision)", body: request)
+    }
+
+    // Agent side.
+
+    public func reportHealth(host: HostID, _ report: HealthReport) async throws -> ReportAccepted {
+        try await send("PUT", "/v1/hosts/\(host)/health", body: report)
+    }
+
+    /// Long-polls the host's assignment: answers when it differs from `known`, or after `waitSeconds`.
+    public func pollAssignment(host: HostID, known: String?, waitSeconds: Int) async throws -> AssignmentPoll {
+        var query = [URLQueryItem(name: "wait", value: String(waitSeconds))]
+        if let known { query.append(URLQueryItem(name: "known", value: known)) }
+        return try await send("GET", "/v1/hosts/\(host)/assignment", query: query)
+    }
+
+    public func reportStep(host: HostID, assignment: Int64, _ report: ApplyStepReport) async throws -> StepAccepted {
+        try await send("POST", "/v1/hosts/\(host)/assignments/\(assignment)/steps", body: report)
+    }
+}

@@ -1,0 +1,62 @@
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluiceStore
+
+/// Runs the reconciler: on a timer, and at once whenever something changed. Each pass
+/// reads one snapshot, decides, and applies each action in its own transaction.
+public struct ReconcilerService: Service {
+    let database: SluiceDatabase
+    let clock: any WallClock
+    let settings: ControllerSettings
+    let signal: ChangeSignal
+    let alerts: AlertSender?
+    let logger: Logger
+
+    public init(database: SluiceDatabase, clock: any WallClock, settings: ControllerSettings, signal: ChangeSignal, alerts: AlertSender?, logger: Logger) {
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+        self.signal = signal
+        self.alerts = alerts
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let seen = signal.current
+            do {
+                let applied = try pass()
+                if !applied.isEmpty {
+                    signal.signal()
+                    continue
+                }
+            } catch {
+                logger.error("reconcile pass failed: \(error)")
+            }
+            await signal.wait(after: seen, timeout: .milliseconds(Int64(settings.reconcileIntervalMs)))
+        }
+    }
+
+    /// One pass. Returns the actions that changed something.
+    @discardableResult
+    public func pass() throws -> [ReconcileAction] {
+        let now = clock.nowMs()
+        let snapshot = try database.reconcileSnapshot(staleAfterMs: settings.staleAfterMs)
+        var applied: [ReconcileAction] = []
+        for action in Reconciler.decide(snapshot, nowMs: now) where try database.apply(action, nowMs: now) {
+            applied.append(action)
+            switch action {
+            case .halt(let rollout, _, let reason):
+                logger.warning("rollout \(rollout) halted: \(reason)")
+                alerts?.send(Alert(kind: "rollout.halted", rollout: rollout, host: nil, message: "rollout \(rollout) halted: \(reason)", atMs: now))
+            case .reportSilent(let rollout, let host, let silentFor):
+                logger.warning("rollout \(rollout): host \(host) silent for \(formatDuration(ms: silentFor)); promotion blocked")
+                alerts?.send(Alert(kind: "host.silent", rollout: rollout, host: host.rawValue, message: "host \(host) silent for \(formatDuration(ms: silentFor)) during rollout \(rollout)", atMs: now))
+            default:
+                logger.info("rollout: \(action)")
+            }
+        }
+        return applied
+    }
+}

@@ -1,0 +1,56 @@
+import Hummingbird
+import SluiceAPI
+import SluiceCore
+import SluiceStore
+
+/// What agents call while rolling out: health heartbeats, the assignment long-poll, step reports.
+struct AgentRoutes {
+    static let maxWaitSeconds = 60
+    let database: SluiceDatabase
+    let clock: any WallClock
+    let signal: ChangeSignal
+
+    func register(on api: APIRouter) {
+        api.add(.putHealth) { request, context, caller in
+            let report = try await request.decodeJSON(HealthReport.self, context: context)
+            guard report.detail.utf8.count <= 2000 else { throw APIError.invalid("detail: longer than 2000 bytes") }
+            try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())
+            signal.signal()
+            return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
+        }
+
+        api.add(.pollAssignment) { request, context, caller in
+            let host = caller.pathHost!
+            let wait = try request.uri.queryParameters.get("wait").map { text -> Int in
+                guard let seconds = Int(text), (0...Self.maxWaitSeconds).contains(seconds) else {
+                    throw APIError.invalid("wait: seconds between 0 and \(Self.maxWaitSeconds)")
+                }
+                return seconds
+            } ?? 0
+            let known = request.uri.queryParameters.get("known")
+            let deadline = ContinuousClock.now.advanced(by: .seconds(wait))
+            while true {
+                let seen = signal.current
+                let assignment = try database.currentAssignment(for: host)
+                let etag = assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
+                if etag != known || ContinuousClock.now >= deadline {
+                    return JSONResponse(AssignmentPoll(etag: etag, assignment: assignment))
+                }
+                await signal.wait(after: seen, timeout: deadline - ContinuousClock.now)
+            }
+        }
+
+        api.add(.reportStep) { request, context, caller in
+            guard let text = context.parameters.get("assignmentID"), let id = Int64(text), id > 0 else {
+                throw APIError.invalid("path: assignment id must be a positive whole number")
+            }
+            let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
+            guard report.detail.utf8.count <= 2000, (report.output?.utf8.count ?? 0) <= 64_000 else {
+                throw APIError.invalid("detail or output: too long (2000 and 64000 bytes at most)")
+            }
+            let state = try database.recordStep(host: caller.pathHost!, assignment: id, report: report, nowMs: clock.nowMs())
+            signal.signal()
+            return JSONResponse(StepAccepted(state: state))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Hummingbird
+import SluiceAPI
+import SluiceCore
+import SluiceStore
+
+/// Policies, rollout plans and rollouts, and the operators' decisions on them.
+struct RolloutRoutes {
+    let database: SluiceDatabase
+    let clock: any WallClock
+    let settings: ControllerSettings
+    let policies: [String: Policy]
+    let signal: ChangeSignal
+
+    func register(on api: APIRouter) {
+        api.add(.listPolicies) { _, _, _ in
+            JSONResponse(PolicyList(policies: policies.values.sorted { $0.name < $1.name }))
+        }
+
+        api.add(.planRollout) { request, context, _ in
+            let body = try await request.decodeJSON(CreateRolloutRequest.self, context: context)
+            let (_, plan) = try makePlan(body)
+            return JSONResponse(plan)
+        }
+
+        api.add(.createRollout) { request, context, caller in
+            let body = try await request.decodeJSON(CreateRolloutRequest.self, context: context)
+            let (policy, plan) = try makePlan(body)
+            let id = try database.createRollout(policy: policy, plan: plan, actor: caller.actor, nowMs: clock.nowMs())
+            signal.signal()
+            return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs), status: .created)
+        }
+
+        api.add(.listRollouts) { _, _, _ in
+            JSONResponse(RolloutList(rollouts: try database.listRollouts()))
+        }
+
+        api.add(.getRollout) { _, context, _ in
+            JSONResponse(try database.rolloutDetail(try rolloutID(context), nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs))
+        }
+
+        for (route, decision) in [(APIRoute.pauseRollout, "pause"), (.resumeRollout, "resume"), (.abortRollout, "abort"), (.approveWave, "approve")] {
+            api.add(route) { request, context, caller in
+                let body = try await request.decodeJSON(DecisionRequest.self, context: context)
+                if let reason = body.reason { try checkReason(reason) }
+                let id = try rolloutID(context)
+                let choice: SluiceDatabase.Decision =
+                    switch decision {
+                    case "pause": .pause
+                    case "resume": .resume
+                    case "abort": .abort
+                    default: .approve(wave: body.wave)
+                    }
+                if decision != "approve" && (body.reason ?? "").isEmpty {
+                    throw APIError.invalid("reason: required to \(decision) a rollout")
+                }
+                try database.decide(choice, rollout: id, reason: body.reason, actor: caller.actor, nowMs: clock.nowMs())
+                signal.signal()
+                return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs))
+            }
+        }
+    }
+
+    func makePlan(_ body: CreateRolloutRequest) throws -> (Policy, RolloutPlan) {
+        guard let policy = policies[body.policy] else {
+            throw APIError.notFound("no policy \(quoted(body.policy)); known: \(policies.keys.sorted().joined(separator: ", "))")
+        }
+        let hosts = try database.fleetHosts()
+        let packages = body.packages ?? WavePlanner.qualifyingPackages(policy: policy, hosts: hosts)
+        if let packages = body.packages, packages.isEmpty { throw APIError.invalid("packages: give at least one name=version, or leave it out") }
+        let plan = WavePlanner.plan(policy: policy, packages: packages, hosts: hosts, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs)
+        return (policy, plan)
+    }
+
+    func rolloutID(_ context: SluiceRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("rolloutID"), let id = Int64(text), id > 0 else {
+            throw APIError.invalid("path: rollout id must be a positive whole number")
+        }
+        return id
+    }
+
+    func checkReason(_ reason: String) throws {
+        guard reason.utf8.count <= 1000, reason.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw APIError.invalid("reason: at most 1000 bytes of printable text")
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+extension SluiceDatabase {
+    /// What the host must do now: an assignment the controller started (or one the agent
+    /// is still applying, after a restart), with the instructions from the frozen policy.
+    public func currentAssignment(for host: HostID) throws -> HostAssignment? {
+        try writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT a.id, a.rollout_id, a.state, a.packages, r.policy FROM assignments a JOIN rollouts r ON r.id = a.rollout_id
+                        WHERE a.host_id = ? AND a.state IN ('started', 'applying', 'verifying') ORDER BY a.id LIMIT 1
+                        """, arguments: [host.rawValue])
+            else { return nil }
+            let policy = try JSONDecoder().decode(Policy.self, from: Data((row["policy"] as String).utf8))
+            let packages = try JSONDecoder().decode([PackagePin].self, from: Data((row["packages"] as String).utf8))
+            var labels: [String: String] = [:]
+            for l in try Row.fetchAll(db, sql: "SELECT key, value FROM host_labels WHERE host_id = ?", arguments: [host.rawValue]) {
+                labels[l["key"]] = l["value"]
+            }
+            let checks = policy.checks(for: try Labels(validating: labels))
+            return HostAssignment(
+                id: row["id"], rolloutID: row["rollout_id"], state: AssignmentState(rawValue: row["state"]) ?? .failed,
+                instructions: ApplyInstructions(
+                    packages: packages, validations: checks.validations, healthChecks: checks.healthChecks, preHooks: checks.preHooks,
+                    postHooks: checks.postHooks, healthDeadlineSeconds: checks.healthDeadlineSeconds))
+        }
+    }
+
+    /// Records one step an agent reports and moves its assignment:
+    /// `started` (started -> applying), `restarted` (-> verifying), `finished` (-> the outcome).
+    /// - Throws: `StoreError.conflict` when the assignment is not in a state that step
+    ///   follows from: for `started`, the agent must then not apply (it was paused or cancelled).
+    /// - Returns: the assignment's state after the step.
+    @discardableResult
+    public func recordStep(host: HostID, assignment: Int64, report: ApplyStepReport, nowMs: Int64) throws -> AssignmentState {
+        try writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT rollout_id, state, capacity_key FROM assignments WHERE id = ? AND host_id = ?",
+                    arguments: [assignment, host.rawValue])
+            else { throw StoreError.notFound("host \(host) has no assignment \(assignment)") }
+            let from = AssignmentState(rawValue: row["state"]) ?? .failed
+            let to: AssignmentState
+            switch report.step {
+            case .started:
+                guard from == .started else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue), not started: do not apply") }
+                to = .applying
+            case .restarted:
+                guard from == .applying || from == .verifying else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue)") }
+                to = .verifying
+            case .finished:
+                guard from == .applying || from == .verifying, let outcome = report.outcome else {
+                    throw StoreError.conflict("assignment \(assignment) is \(from.rawValue); a finished step needs an outcome and an apply in progress")
+                }
+                to = outcome == .succeeded ? .succeeded : (outcome == .failed ? .failed : .rolledBack)
+            default:
+                guard from == .applying || from == .verifying else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue)") }
+                to = from
+            }
+            try db.execute(
+                sql: "UPDATE assignments SET state = ?, outcome = coalesce(?, outcome), detail = ?, updated_at_ms = ? WHERE id = ?",
+                arguments: [to.rawValue, report.outcome?.rawValue, report.detail, nowMs, assignment])
+            try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
+            if to == .failed { try setHealth(db, host: host, healthy: false, detail: report.detail, nowMs: nowMs) }
+            let rollout: Int64 = row["rollout_id"]
+            var details: [String: String?] = [
+                "assignment": String(assignment), "step": report.step.rawValue, "detail": report.detail, "from": from.rawValue, "to": to.rawValue,
+                "outcome": report.outcome?.rawValue, "output": report.output.map { String($0.prefix(4000)) },
+            ]
+            if !report.versionsBefore.isEmpty { details["versionsBefore"] = report.versionsBefore.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+            if !report.versionsAfter.isEmpty { details["versionsAfter"] = report.versionsAfter.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+            try appendAudit(
+                db,
+                AuditEvent(
+                    atMs: nowMs, actor: Actor.agent(host).description, kind: "agent.\(report.step.rawValue)", rolloutID: rollout,
+                    wave: try assignmentWave(db, assignment), hostID: host.rawValue, region: try label(db, host, "region"),
+                    groupKey: row["capacity_key"], details: json(details)))
+            return to
+        }
+    }
+
+    /// A heartbeat with the host's health: it was seen now; a change of health is audited.
+    public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
+            guard db.changesCount == 1 else { throw StoreError.notFound("host \(host) is not enrolled") }
+            try setHealth(db, host: host, healthy: healthy, detail: detail, nowMs: nowMs)
+        }
+    }
+
+    private func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws {
+        let previous = try Bool?.fetchOne(db, sql: "SELECT healthy FROM hosts WHERE id = ?", arguments: [host.rawValue]) ?? nil
+        guard previous != healthy else {
+            try db.execute(sql: "UPDATE hosts SET health_detail = ? WHERE id = ?", arguments: [detail, host.rawValue])
+            return
+        }
+        try db.execute(
+            sql: "UPDATE hosts SET healthy = ?, health_since_ms = ?, health_detail = ? WHERE id = ?",
+            arguments: [healthy, nowMs, detail, host.rawValue])
+        try appendAudit(
+            db,
+            AuditEvent(
+                atMs: nowMs, actor: Actor.agent(host).description, kind: healthy ? "host.healthy" : "host.unhealthy", hostID: host.rawValue,
+                region: try label(db, host, "region"), details: json(["detail": detail, "from": previous.map { $0 ? "healthy" : "unhealthy" } ?? "unknown"])))
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import SluiceAPI
+import SluiceClient
+import SluiceCore
+
+struct RolloutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout", abstract: "Rollouts: plan, create, follow, pause, resume, abort.",
+        subcommands: [Plan.self, Create.self, List.self, Status.self, Pause.self, Resume.self, Abort.self])
+
+    /// `--policy NAME [--package name=version ...]`, shared by plan and create.
+    struct Selection: ParsableArguments {
+        @Option(help: "The policy's name (sluicectl policy check shows it).") var policy: String
+        @Option(name: .customLong("package"), help: "An exact name=version to roll out (repeatable). [default: every pending candidate the policy qualifies]")
+        var packages: [String] = []
+
+        func request() throws -> CreateRolloutRequest {
+            CreateRolloutRequest(policy: policy, packages: packages.isEmpty ? nil : try packages.map { try PackagePin(parsing: $0) })
+        }
+    }
+
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the plan a rollout would get, without creating it.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            let plan = try await global.client().planRollout(try selection.request())
+            try global.emit(plan) { render(plan) }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Freeze the package set, plan the waves and start the rollout.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: Selection
+
+        func run() async throws {
+            let detail = try await global.client().createRollout(try selection.request())
+            try global.emit(detail) { render(detail) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every rollout, newest first.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let list = try await global.client().rollouts()
+            try global.emit(list) {
+                renderTable(
+                    ["ID", "POLICY", "STATE", "WAVE", "HOSTS", "PACKAGES", "CREATED"],
+                    list.rollouts.map {
+                        [
+                            String($0.id), $0.policy, $0.state.rawValue, $0.currentWave ?? "-",
+                            $0.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                            $0.packages.map(\.description).joined(separator: " "), ago($0.createdAtMs),
+                        ]
+                    })
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One rollout: each wave, each host, and what is waiting on what.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout id.") var id: Int64
+
+        func run() async throws {
+            let detail = try await global.client().rollout(id)
+            try global.emit(detail) { render(detail) }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop starting hosts; a host mid-apply finishes or rolls back.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason: String
+        func run() async throws { try await decide(global, "pause", id, DecisionRequest(reason: reason)) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Continue a paused rollout.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason: String
+        func run() async throws { try await decide(global, "resume", id, DecisionRequest(reason: reason)) }
+    }
+
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End the rollout for good; nothing new starts.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout id.") var id: Int64
+        @Option(help: "Why, for the audit log.") var reason: String
+        func run() async throws { try await decide(global, "abort", id, DecisionRequest(reason: reason)) }
+    }
+}
+
+struct WaveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "wave", abstract: "Waves of a rollout.", subcommands: [Approve.self])
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a wave (default: the first pending one).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout id.") var id: Int64
+        @Argument(help: "The wave's name.") var wave: String?
+        @Option(help: "A note for the audit log.") var reason: String?
+        func run() async throws { try await decide(global, "approve", id, DecisionRequest(wave: wave, reason: reason)) }
+    }
+}
+
+func decide(_ global: GlobalOptions, _ decision: String, _ id: Int64, _ request: DecisionRequest) async throws {
+    let detail = try await global.client().decide(decision, rollout: id, request)
+    try global.emit(detail) { render(detail) }
+}
+
+func render(_ plan: RolloutPlan) -> String {
+    var out = "policy:   \(plan.policy)\npackages: \(plan.packages.map(\.description).joined(separator: " "))\n\n"
+    for wave in plan.waves {
+        out += "wave \(wave.name): \(wave.hosts.count) host(s) in \(wave.batches.count) batch(es)\n"
+        for (i, batch) in wave.batches.enumerated() {
+            out += "  batch \(i + 1): " + batch.map { "\($0.hostID) [\($0.capacityKey)]" }.joined(separator: ", ") + "\n"
+        }
+    }
+    for warning in plan.warnings { out += "warning: \(warning)\n" }
+    return out
+}
+
+func render(_ detail: RolloutDetail) -> String {
+    let s = detail.summary
+    var out = "rollout \(s.id): \(s.policy), \(s.state.rawValue)\(s.reason.map { " (\($0))" } ?? "")\n"
+    out += "packages: \(s.packages.map(\.description).joined(separator: " "))\ncreated \(ago(s.createdAtMs)) by \(s.createdBy)\n\n"
+    for wave in detail.waves {
+        let approval = wave.approval == .manual ? (wave.approvedBy.map { ", approved by \($0)" } ?? ", needs approval") : ""
+        out += "wave \(wave.name): \(wave.state.rawValue)\(approval), soak \(formatDuration(ms: wave.soakSeconds * 1000))\n"
+        let byGroup = Dictionary(grouping: wave.hosts, by: \.group)
+        for group in byGroup.keys.sorted() {
+            out += "  \(group): " + byGroup[group]!.map { "\($0.hostID) \($0.state.rawValue)" }.joined(separator: ", ") + "\n"
+        }
+    }
+    if !detail.waitingOn.isEmpty { out += "\nwaiting on:\n" + detail.waitingOn.map { "  - \($0)\n" }.joined() }
+    for warning in detail.warnings { out += "warning: \(warning)\n" }
+    return out
+}

@@ -1,0 +1,147 @@
+import Foundation
+@testable import SluiceAgent
+import SluiceCore
+import Testing
+
+/// The real apt backend against real apt and dpkg in a debootstrapped root, with a real DNS
+/// server fixture probed throughout. Serialized: each test has its own root, but the machine
+/// has two cores and the health deadlines are real time.
+@Suite("apt backend in a Debian chroot", .serialized, .enabled(if: ChrootSupport.available, ChrootSupport.reason))
+struct AptBackendTests {
+    @Test("v1 -> v2: installed under hold, validated, restarted once, healthy, report right")
+    func upgradeSucceeds() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        // An admin's own policy-rc.d must survive the apply untouched.
+        let foreign = "#!/bin/sh\n# the admin's own policy\nexit 0\n"
+        try foreign.write(toFile: root.path + "/usr/sbin/policy-rc.d", atomically: true, encoding: .utf8)
+        let pidBefore = try #require(root.daemonPID)
+        let probe = ResolverProbe(root)
+        probe.start()
+        let steps = StepRecorder()
+
+        let finished = await root.backend().apply(try root.instructions(["resolverd=2.0-1"]), assignmentID: "a-success", report: steps.reporter)
+        let tally = probe.stop()
+
+        #expect(finished.outcome == .succeeded, "\(finished.detail)\n\(finished.output ?? "")")
+        #expect(steps.names == [.started, .preflighted, .saved, .held, .installed, .validated, .restarted, .healthy, .finished])
+        #expect(steps.first(.preflighted)?.detail.contains("new dependencies: resolverd-common=2.0-1") == true)
+        #expect(steps.first(.saved)?.detail.contains("resolverd 1.0-1") == true)
+        #expect(steps.first(.restarted)?.detail == "restarted resolverd")
+        #expect(finished.versionsBefore == ["resolverd": "1.0-1"])
+        #expect(finished.versionsAfter == ["resolverd": "2.0-1", "resolverd-common": "2.0-1"])
+        #expect(try await root.installed("resolverd") == "2.0-1 ii")
+        #expect(try await root.audit().isEmpty)
+        // Restarted exactly once, by the agent after validation, and the new binary answers.
+        #expect(root.starts == ["start version 1", "start version 2"])
+        #expect(root.daemonPID != pidBefore)
+        #expect(root.ask() == "127.0.0.2")
+        #expect(tally.sequence == ["127.0.0.1", "127.0.0.2"])
+        #expect(try String(contentsOfFile: root.path + "/usr/sbin/policy-rc.d", encoding: .utf8) == foreign)
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/usr/sbin/policy-rc.d.sluice-saved"))
+        #expect(!FileManager.default.fileExists(atPath: root.path + RollbackArchive.baseDirectory + "/a-success"))
+        #expect(root.backend().journal.entries().last?.outcome == .succeeded)
+    }
+
+    @Test("the incident: v2 rejects the live config, is rolled back under hold, the same daemon answers every probe")
+    func incidentRollsBackBeforeRestart() async throws {
+        let root = try await TestRoot.make(dnssecEnable: true)
+        defer { root.remove() }
+        let pidBefore = try #require(root.daemonPID)
+        let probe = ResolverProbe(root)
+        probe.start()
+        let steps = StepRecorder()
+
+        let finished = await root.backend().apply(try root.instructions(["resolverd=2.0-1"]), assignmentID: "a-incident", report: steps.reporter)
+        let tally = probe.stop()
+
+        #expect(finished.outcome == .rolledBackBeforeRestart, "\(finished.detail)")
+        // v2 really was installed (under the hold) before validation refused it.
+        #expect(steps.first(.installed)?.versionsAfter["resolverd"] == "2.0-1")
+        #expect(!steps.names.contains(.validated))
+        #expect(!steps.names.contains(.restarted))
+        #expect(steps.names.suffix(2) == [.rolledBack, .finished])
+        #expect(finished.detail.contains("option 'dnssec-enable' no longer exists"))
+        #expect(finished.output?.contains("/etc/resolverd.conf:3: option 'dnssec-enable' no longer exists") == true)
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(try await root.audit().isEmpty)
+        // The same process served throughout: never restarted, and every probe was answered by v1.
+        #expect(root.daemonPID == pidBefore)
+        #expect(root.starts == ["start version 1"])
+        #expect(tally.unanswered == 0)
+        #expect(tally.answered > 10)
+        #expect(tally.sequence == ["127.0.0.1"])
+        #expect(!root.hasPolicyRcD)
+    }
+
+    @Test("health fails after restart: rolled back to v1, restarted, healthy again")
+    func healthFailureRollsBackAfterRestart() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        let steps = StepRecorder()
+
+        let finished = await root.backend().apply(try root.instructions(["resolverd=2.1-1"], deadline: 3), assignmentID: "a-health", report: steps.reporter)
+
+        #expect(finished.outcome == .rolledBackAfterRestart, "\(finished.detail)")
+        #expect(finished.detail.contains("health check failed after restart: dns health.sluice.test @127.0.0.1:\(root.port)"))
+        #expect(finished.output?.contains("no answer") == true)
+        #expect(steps.names == [.started, .preflighted, .saved, .held, .installed, .validated, .restarted, .rolledBack, .healthy, .finished])
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(try await root.audit().isEmpty)
+        #expect(root.starts == ["start version 1", "start version 2", "start version 1"])
+        #expect(root.ask() == "127.0.0.1")
+        #expect(!root.hasPolicyRcD)
+    }
+
+    @Test("a failing postinst: the saved version is reinstalled, nothing half-configured, the daemon never stopped")
+    func failingPostinstRollsBack() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        let pidBefore = try #require(root.daemonPID)
+
+        let finished = await root.backend().apply(try root.instructions(["resolverd=2.2-1"]), assignmentID: "a-postinst") { _ in }
+
+        #expect(finished.outcome == .rolledBackBeforeRestart, "\(finished.detail)")
+        #expect(finished.detail.contains("install failed"))
+        #expect(finished.output?.contains("cannot migrate the zone cache") == true)
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(try await root.audit().isEmpty)
+        #expect(root.daemonPID == pidBefore)
+        #expect(root.ask() == "127.0.0.1")
+        #expect(!root.hasPolicyRcD)
+    }
+
+    @Test("refused in preflight without touching anything", arguments: [
+        ("resolverd=2.3-1", "libmissing-fixture"),
+        ("resolverd=9.9-1", "resolverd 9.9-1 is not available from this host's apt sources"),
+    ])
+    func preflightRefusals(pin: String, message: String) async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        let pidBefore = try #require(root.daemonPID)
+        let steps = StepRecorder()
+
+        let finished = await root.backend().apply(try root.instructions([pin]), assignmentID: "a-refused", report: steps.reporter)
+
+        #expect(finished.outcome == .preflightFailed)
+        #expect((finished.detail + (finished.output ?? "")).contains(message), "\(finished.detail)\n\(finished.output ?? "")")
+        #expect(!steps.names.contains(.saved) && !steps.names.contains(.held))
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(root.daemonPID == pidBefore)
+        #expect(!root.hasPolicyRcD)
+    }
+
+    @Test("a sick host is not touched: unhealthy before apply")
+    func unhealthyHostIsNotTouched() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        try await root.chroot(["/etc/init.d/resolverd", "stop"])
+
+        let finished = await root.backend().apply(try root.instructions(["resolverd=2.0-1"]), assignmentID: "a-sick") { _ in }
+
+        #expect(finished.outcome == .unhealthyBeforeApply)
+        #expect(finished.detail.contains("dns health.sluice.test"))
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(try await root.installed("resolverd-common").isEmpty)
+    }
+}
