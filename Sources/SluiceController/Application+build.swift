@@ -43,7 +43,9 @@ public func buildApplication(
     return Application(
         router: buildRouter(database: database, settings: settings, clock: clock, policies: policies, signal: signal),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluiced/\(SluiceVersion.current)"),
-        services: runReconciler ? [reconciler] : [],
+        services: runReconciler
+            ? [reconciler, RolloutScheduler(database: database, clock: clock, settings: settings, policies: policies, signal: signal, logger: logger)]
+            : [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )

@@ -107,14 +107,20 @@ extension SluiceDatabase {
             switch decision {
             case .approve(let name):
                 guard state == "running" || state == "paused" else { throw StoreError.conflict("rollout \(rollout) is \(state); nothing to approve") }
+                let policyJSON = try String.fetchOne(db, sql: "SELECT policy FROM rollouts WHERE id = ?", arguments: [rollout]) ?? "{}"
+                let policy = try JSONDecoder().decode(Policy.self, from: Data(policyJSON.utf8))
+                let waves = try Row.fetchAll(db, sql: "SELECT idx, name, state, approved_by FROM waves WHERE rollout_id = ? ORDER BY idx", arguments: [rollout])
                 let wave: Row?
                 if let name {
-                    wave = try Row.fetchOne(db, sql: "SELECT idx, name, state, approved_by FROM waves WHERE rollout_id = ? AND name = ?", arguments: [rollout, name])
-                    guard wave != nil else { throw StoreError.notFound("rollout \(rollout) has no wave \(quoted(name))") }
+                    wave = waves.first { ($0["name"] as String) == name }
+                    guard let wave else { throw StoreError.notFound("rollout \(rollout) has no wave \(quoted(name))") }
+                    guard policy.waves[wave["idx"] as Int].approval == .manual else {
+                        throw StoreError.conflict("wave \(name) of rollout \(rollout) needs no approval (approval: auto)")
+                    }
                 } else {
-                    wave = try Row.fetchOne(
-                        db, sql: "SELECT idx, name, state, approved_by FROM waves WHERE rollout_id = ? AND state = 'pending' ORDER BY idx LIMIT 1", arguments: [rollout])
-                    guard wave != nil else { throw StoreError.conflict("rollout \(rollout) has no pending wave to approve") }
+                    // The first pending wave that waits for an operator.
+                    wave = waves.first { ($0["state"] as String) == "pending" && policy.waves[$0["idx"] as Int].approval == .manual && ($0["approved_by"] as String?) == nil }
+                    guard wave != nil else { throw StoreError.conflict("rollout \(rollout) has no wave waiting for approval") }
                 }
                 let waveName: String = wave!["name"]
                 try db.execute(

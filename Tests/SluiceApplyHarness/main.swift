@@ -2,7 +2,7 @@
 // can kill it with SIGKILL right after a chosen journal entry is on disk, then recover.
 //
 //   sluice-apply-harness apply --root R --state S --assignment ID --instructions FILE
-//                              [--kill-at PHASE [--occurrence N] [--kill-delay-ms MS]]
+//                              [--kill-at PHASE [--occurrence N] [--kill-during-dpkg 1]]
 //   sluice-apply-harness recover --root R --state S
 //
 // Prints the finished step (apply) or the recovered apply (recover, `null` when none) as JSON.
@@ -29,17 +29,19 @@ while index + 1 < arguments.count {
 }
 guard let root = options["root"], let state = options["state"] else { fail("--root and --state are required") }
 
-/// Kills this process with SIGKILL after the chosen entry (the n-th of its phase) is durable.
+/// Kills this process with SIGKILL after the chosen entry (the n-th of its phase) is durable,
+/// or, with `watch`, once that file is no longer empty after the entry: the restart hold's log
+/// gets its first line when a postinst asks to restart, that is, in the middle of dpkg's run.
 final class KillSwitch: Sendable {
     let phase: ApplyJournalEntry.Phase?
     let occurrence: Int
-    let delayMs: Int
+    let watch: String?
     private let seen = Mutex(0)
 
-    init(phase: ApplyJournalEntry.Phase?, occurrence: Int, delayMs: Int) {
+    init(phase: ApplyJournalEntry.Phase?, occurrence: Int, watch: String?) {
         self.phase = phase
         self.occurrence = occurrence
-        self.delayMs = delayMs
+        self.watch = watch
     }
 
     func observe(_ entry: ApplyJournalEntry) {
@@ -49,10 +51,9 @@ final class KillSwitch: Sendable {
             return value
         }
         guard count == occurrence else { return }
-        if delayMs == 0 { kill(getpid(), SIGKILL) }
-        let delay = delayMs
+        guard let watch else { kill(getpid(), SIGKILL); return }
         Thread.detachNewThread {
-            usleep(useconds_t(delay * 1000))
+            while ((try? FileManager.default.attributesOfItem(atPath: watch)[.size] as? Int) ?? 0) == 0 { usleep(2_000) }
             kill(getpid(), SIGKILL)
         }
     }
@@ -63,7 +64,9 @@ if let text = options["kill-at"] {
     guard let phase = ApplyJournalEntry.Phase(rawValue: text) else { fail("unknown phase \(text)") }
     killAt = phase
 }
-let killSwitch = KillSwitch(phase: killAt, occurrence: Int(options["occurrence"] ?? "1") ?? 1, delayMs: Int(options["kill-delay-ms"] ?? "0") ?? 0)
+let killSwitch = KillSwitch(
+    phase: killAt, occurrence: Int(options["occurrence"] ?? "1") ?? 1,
+    watch: options["kill-during-dpkg"] == "1" ? root + "/var/lib/sluice/held-restarts.log" : nil)
 let backend = AptBackend(
     configuration: .init(root: root, stateDirectory: state, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120),
     journalObserver: { killSwitch.observe($0) })

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import SluiceAPI
 import SluiceController
@@ -127,6 +128,15 @@ import Yams
                 }
             }
             #expect(declared == placeholders, "\(name): path parameters \(declared.sorted()) do not match the path's \(placeholders.sorted())")
+
+            // Every parameter, path or query, says what it is and has a schema.
+            for parameter in operation["parameters"]?.arrayValue ?? [] {
+                let resolved = try document.resolved(parameter)
+                let parameterName = resolved["name"]?.stringValue ?? "?"
+                #expect(["path", "query"].contains(resolved["in"]?.stringValue ?? ""), "\(name): parameter \(parameterName) is neither in the path nor in the query")
+                #expect(resolved["description"]?.stringValue?.isEmpty == false, "\(name): parameter \(parameterName) has no description")
+                #expect(resolved["schema"] != nil, "\(name): parameter \(parameterName) has no schema")
+            }
         }
         #expect(Set(operationIDs).count == operationIDs.count, "operationIds are not unique: \(operationIDs.sorted())")
 
@@ -140,6 +150,14 @@ import Yams
             #expect(schema["additionalProperties"] == .bool(false), "\(schemaName): object schemas must have additionalProperties: false")
             for required in schema["required"]?.arrayValue ?? [] {
                 #expect(properties[required.stringValue ?? ""] != nil, "\(schemaName): required \(required) is not a property")
+            }
+        }
+        // The same for object schemas nested in others (the branches of a oneOf and their fields).
+        for (location, schema) in document.schemaNodes() where location.split(separator: "/").count > 4 {
+            guard case .object(let properties)? = schema["properties"] else { continue }
+            #expect(schema["additionalProperties"] == .bool(false), "\(location): object schemas must have additionalProperties: false")
+            for required in schema["required"]?.arrayValue ?? [] {
+                #expect(properties[required.stringValue ?? ""] != nil, "\(location): required \(required) is not a property")
             }
         }
     }
@@ -175,15 +193,26 @@ import Yams
     @Test func theSamplesReachEveryObjectSchemaOfTheDocumentBothFullyPopulatedAndMinimal() throws {
         let document = try OpenAPIDocument.load()
         var reachedFull: Set<String> = [], reachedMinimal: Set<String> = []
+        var branchesFull: Set<String> = [], branchesMinimal: Set<String> = []
         for sample in BodySample.all {
             for target in try sample.targets(in: document) {
                 let schema = try document.schema(for: target)
                 var full = SchemaChecker(document: document, mode: .fullyPopulated)
                 full.check(try SchemaChecker.json(encoding: sample.full()), schema, path: "$", location: "(body)")
                 reachedFull.formUnion(full.declared.keys)
+                branchesFull.formUnion(full.matchedBranches)
                 var minimal = SchemaChecker(document: document, mode: .minimal)
                 minimal.check(try SchemaChecker.json(encoding: sample.minimal()), schema, path: "$", location: "(body)")
                 reachedMinimal.formUnion(minimal.declared.keys)
+                branchesMinimal.formUnion(minimal.matchedBranches)
+            }
+        }
+        // Every case of every enum with associated values, in both modes.
+        for (location, schema) in document.schemaNodes() {
+            for index in (schema["oneOf"]?.arrayValue ?? []).indices {
+                let branch = "\(location)/oneOf/\(index)"
+                #expect(branchesFull.contains(branch), "\(branch) is matched by no fully populated sample; add one to BodySample.all")
+                #expect(branchesMinimal.contains(branch), "\(branch) is matched by no minimal sample; add one to BodySample.all")
             }
         }
         guard case .object(let schemas)? = document.root["components"]?["schemas"] else {
@@ -274,6 +303,82 @@ import Yams
         #expect(Survey(of: HostList(hosts: [])).emptyArrays == ["HostList.hosts"], "an empty list must be found")
     }
 
+    /// `oneOf`, as the document uses it for Swift enums with associated values: exactly one
+    /// branch must match, and the sample modes apply inside the branch that does.
+    @Test func theCheckerAcceptsExactlyOneBranchOfAOneOf() throws {
+        let fixture = OpenAPIDocument(
+            root: try YAMLDecoder().decode(
+                JSONValue.self,
+                from: """
+                    components:
+                      schemas:
+                        Size:
+                          type: object
+                          minProperties: 1
+                          maxProperties: 1
+                          oneOf:
+                            - type: object
+                              additionalProperties: false
+                              required: [hosts]
+                              properties:
+                                hosts:
+                                  type: object
+                                  additionalProperties: false
+                                  required: ['_0']
+                                  properties:
+                                    '_0': {type: integer, minimum: 1}
+                            - type: object
+                              additionalProperties: false
+                              required: [percent]
+                              properties:
+                                percent:
+                                  type: object
+                                  additionalProperties: false
+                                  required: ['_0']
+                                  properties:
+                                    '_0': {type: integer, maximum: 100}
+                                    note: {type: string}
+                            - type: object
+                              additionalProperties: false
+                              required: [all]
+                              properties:
+                                all: {type: object, additionalProperties: false}
+                        Loose:
+                          oneOf:
+                            - {type: integer}
+                            - {type: number}
+                    """))
+        let size: JSONValue = .object(["$ref": .string("#/components/schemas/Size")])
+        func check(_ json: String, _ schema: JSONValue, mode: SchemaChecker.Mode = .plain) throws -> SchemaChecker {
+            var checker = SchemaChecker(document: fixture, mode: mode)
+            checker.check(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), schema, path: "$", location: "(test)")
+            return checker
+        }
+        func errors(_ json: String, _ schema: JSONValue, mode: SchemaChecker.Mode = .plain) throws -> [String] {
+            var checker = try check(json, schema, mode: mode)
+            return checker.finish()
+        }
+
+        #expect(try errors(#"{"hosts":{"_0":3}}"#, size).isEmpty)
+        #expect(try errors(#"{"all":{}}"#, size).isEmpty)
+        #expect(try check(#"{"percent":{"_0":20}}"#, size).matchedBranches == ["#/components/schemas/Size/oneOf/1"])
+        for (json, what) in [
+            (#"{"hosts":{"_0":0}}"#, "a value a branch refuses"), (#"{"thirds":{"_0":3}}"#, "an unknown case"),
+            (#"{"hosts":{"_0":3},"all":{}}"#, "two cases at once"), (#"{"all":{"x":1}}"#, "a payload where none belongs"),
+            (#"{"hosts":{}}"#, "a payload without its field"),
+        ] {
+            let found = try errors(json, size)
+            #expect(found.contains { $0.contains("none of the 3 branches") }, "\(what) must be reported: \(found)")
+        }
+        let both = try errors("3", .object(["$ref": .string("#/components/schemas/Loose")]))
+        #expect(both.count == 1 && both.first?.contains("matches 2 branches") == true, "a value two branches accept must be reported: \(both)")
+        // The modes see through the branch that matched.
+        let uncovered = try errors(#"{"percent":{"_0":20}}"#, size, mode: .fullyPopulated)
+        #expect(uncovered == ["note of #/components/schemas/Size/oneOf/1/properties/percent never occurs in the fully populated sample: was it removed or renamed in Swift?"], "\(uncovered)")
+        let optional = try errors(#"{"percent":{"_0":20,"note":"n"}}"#, size, mode: .minimal)
+        #expect(optional.count == 1 && optional.first?.contains("note is encoded although") == true, "\(optional)")
+    }
+
     // MARK: A running controller
 
     /// Drives every route through the real router and store, success and failure, and
@@ -284,8 +389,21 @@ import Yams
         let clock = ManualWallClock(nowMs: 1_700_000_000_000)
         let database = try SluiceDatabase.inMemory(nowMs: clock.nowMs())
         let admin = try database.createOperatorToken(name: "root", role: .admin, expiresAtMs: nil, actor: .local("test"), nowMs: clock.nowMs()).token
-        let app = Application(router: buildRouter(database: database, settings: ControllerSettings(), clock: clock))
+        // One manually approved wave of one canary per group; the test drives the reconciler.
+        let policy = Policy(
+            name: "dns", waves: [WaveSpec(name: "canary", selector: ["role": ["dns"]], strategy: .onePerGroup, approval: .manual)],
+            roles: ["dns": RoleChecks(healthChecks: [.systemdUnit(name: "named.service")])])
+        let signal = ChangeSignal()
+        var logger = Logger(label: "contract")
+        logger.logLevel = .critical
+        let reconciler = ReconcilerService(database: database, clock: clock, settings: ControllerSettings(), signal: signal, alerts: nil, logger: logger)
+        let app = Application(router: buildRouter(database: database, settings: ControllerSettings(), clock: clock, policies: [policy], signal: signal))
         let reportBody = try JSONEncoder().encode(try BodySample.fullInventoryReport())
+        let waitParameter = try document.requireOperation(.pollAssignment)["parameters"]?.arrayValue?.first { $0["name"]?.stringValue == "wait" }
+        guard case .integer(let maxWait)? = waitParameter?["schema"]?["maximum"] else {
+            Issue.record("the long-poll documents no maximum wait: \(String(describing: waitParameter))")
+            return
+        }
 
         let exchanges = try await app.test(.router) { client in
             let encoder = JSONEncoder()
@@ -333,6 +451,58 @@ import Yams
             try await session.call(.getHost, path: "/v1/hosts/NS1", token: viewer, expect: 400)
             try await session.call(.listUpdates, token: viewer, expect: 200)
             try await session.call(.listUpdates, token: bootstrap, expect: 403)
+
+            // Policies and rollouts.
+            try await session.call(.listPolicies, token: viewer, expect: 200)
+            try await session.call(.listPolicies, token: host, expect: 403)
+            let create = try encoder.encode(CreateRolloutRequest(policy: "dns"))
+            try await session.call(.planRollout, token: viewer, body: create, expect: 200)
+            try await session.call(.planRollout, token: viewer, body: encoder.encode(CreateRolloutRequest(policy: "web")), expect: 404)
+            try await session.call(.planRollout, token: viewer, body: Data(#"{"policy":"dns","packages":["bind9"]}"#.utf8), expect: 400)
+            try await session.call(.createRollout, token: viewer, body: create, expect: 403)
+            let rollout = try await session.call(.createRollout, token: admin, body: create, expect: 201, as: RolloutDetail.self).summary.id
+            try await session.call(.createRollout, token: admin, body: create, expect: 409)
+            try await session.call(.listRollouts, token: viewer, expect: 200)
+            try await session.call(.listRollouts, token: host, expect: 403)
+            try await session.call(.getRollout, path: "/v1/rollouts/\(rollout)", token: viewer, expect: 200)
+            try await session.call(.getRollout, path: "/v1/rollouts/999", token: viewer, expect: 404)
+            try await session.call(.getRollout, path: "/v1/rollouts/latest", token: viewer, expect: 400)
+
+            let approve = try encoder.encode(DecisionRequest(wave: "canary", reason: "CHG-1042"))
+            try await session.call(.approveWave, path: "/v1/rollouts/\(rollout)/approve", token: viewer, body: approve, expect: 403)
+            try await session.call(.approveWave, path: "/v1/rollouts/\(rollout)/approve", token: admin, body: approve, expect: 200)
+            try await session.call(.approveWave, path: "/v1/rollouts/\(rollout)/approve", token: admin, body: approve, expect: 409)
+            try await session.call(
+                .approveWave, path: "/v1/rollouts/\(rollout)/approve", token: admin, body: encoder.encode(DecisionRequest(wave: "final")), expect: 404)
+            // The reconciler starts the approved wave, then the canary.
+            for _ in 0..<5 {
+                if try reconciler.pass().isEmpty { break }
+            }
+
+            let health = try encoder.encode(HealthReport(healthy: true, detail: "named.service active"))
+            try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: host, body: health, expect: 200)
+            try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: admin, body: health, expect: 403)
+            try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: host, body: Data(#"{"healthy":"yes"}"#.utf8), expect: 400)
+            let poll = try await session.call(
+                .pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait)", token: host, expect: 200, as: AssignmentPoll.self)
+            try await session.call(.pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait + 1)", token: host, expect: 400)
+            try await session.call(.pollAssignment, path: "/v1/hosts/ns2.fra/assignment", token: host, expect: 403)
+            let assignment = try #require(poll.assignment, "the started canary has no assignment: \(poll)")
+            let steps = "/v1/hosts/ns1.fra/assignments/\(assignment.id)/steps"
+            let started = try encoder.encode(ApplyStepReport(step: .started, detail: "starting"))
+            try await session.call(.reportStep, path: steps, token: host, body: started, expect: 200)
+            try await session.call(.reportStep, path: steps, token: host, body: started, expect: 409)
+            try await session.call(.reportStep, path: "/v1/hosts/ns1.fra/assignments/999/steps", token: host, body: started, expect: 404)
+            try await session.call(.reportStep, path: steps, token: host, body: Data(#"{"step":"begun","detail":""}"#.utf8), expect: 400)
+
+            let because = try encoder.encode(DecisionRequest(reason: "CHG-1043"))
+            try await session.call(.pauseRollout, path: "/v1/rollouts/\(rollout)/pause", token: admin, body: encoder.encode(DecisionRequest()), expect: 400)
+            try await session.call(.pauseRollout, path: "/v1/rollouts/\(rollout)/pause", token: admin, body: because, expect: 200)
+            try await session.call(.pauseRollout, path: "/v1/rollouts/\(rollout)/pause", token: admin, body: because, expect: 409)
+            try await session.call(.resumeRollout, path: "/v1/rollouts/\(rollout)/resume", token: admin, body: because, expect: 200)
+            try await session.call(.abortRollout, path: "/v1/rollouts/999/abort", token: admin, body: because, expect: 404)
+            try await session.call(.abortRollout, path: "/v1/rollouts/\(rollout)/abort", token: admin, body: because, expect: 200)
+            try await session.call(.resumeRollout, path: "/v1/rollouts/\(rollout)/resume", token: admin, body: because, expect: 409)
             return session.exchanges
         }
 
@@ -390,6 +560,10 @@ extension OpenAPIContractTests {
             case response(APIRoute, Int)
             /// Every 4xx and 5xx response of every operation.
             case everyErrorResponse
+            /// A schema of `components/schemas` by itself, for a type that a body holds only
+            /// behind an optional: a minimal sample of the body leaves it out, so without this
+            /// no minimal sample would check its `required` list.
+            case component(String)
         }
 
         let name: String
@@ -412,6 +586,8 @@ extension OpenAPIContractTests {
                         let statuses = try document.requireOperation(route)["responses"]?.objectValue?.keys.compactMap { Int($0) } ?? []
                         targets += statuses.filter { $0 >= 400 }.sorted().map { Target.response(route, $0) }
                     }
+                case .component(let name):
+                    targets.append(.component(name))
                 }
             }
             return targets
@@ -423,7 +599,8 @@ extension OpenAPIContractTests {
             BodySample(name: "EnrollResponse", uses: [.response(.enroll, 201)], full: { try enrollResponse() }, minimal: { try enrollResponse() }),
             BodySample(
                 name: "InventoryReport", uses: [.request(.putInventory)], full: { try fullInventoryReport() }, minimal: { try minimalInventoryReport() }),
-            BodySample(name: "ReportAccepted", uses: [.response(.putInventory, 200)], full: { accepted }, minimal: { accepted }),
+            BodySample(
+                name: "ReportAccepted", uses: [.response(.putInventory, 200), .response(.putHealth, 200)], full: { accepted }, minimal: { accepted }),
             BodySample(
                 name: "HostList", uses: [.response(.listHosts, 200)],
                 full: { HostList(hosts: [try fullSummary()]) }, minimal: { HostList(hosts: [try minimalSummary()]) }),
@@ -451,6 +628,50 @@ extension OpenAPIContractTests {
                     let token = CredentialToken.generate(kind: .operatorToken)
                     return TokenResponse(keyID: token.keyID, token: token.text, name: "alice", role: nil, expiresAtMs: nil, usesLeft: nil)
                 }),
+            // Rollouts: what agents send and get.
+            BodySample(
+                name: "HealthReport", uses: [.request(.putHealth)],
+                full: { HealthReport(healthy: false, detail: "unit named.service is failed") }, minimal: { HealthReport(healthy: true, detail: "") }),
+            BodySample(
+                name: "AssignmentPoll", uses: [.response(.pollAssignment, 200)],
+                full: { AssignmentPoll(etag: "7-started", assignment: try fullAssignment()) }, minimal: { AssignmentPoll(etag: "none", assignment: nil) }),
+            BodySample(
+                name: "HostAssignment", uses: [.component("HostAssignment")], full: { try fullAssignment() }, minimal: { try minimalAssignment() }),
+            BodySample(name: "ApplyStepReport", uses: [.request(.reportStep)], full: { fullStepReport() }, minimal: { minimalStepReport() }),
+            BodySample(name: "StepAccepted", uses: [.response(.reportStep, 200)], full: { StepAccepted(state: .rolledBack) }, minimal: { StepAccepted(state: .applying) }),
+            // Rollouts: what operators send and get.
+            BodySample(
+                name: "PolicyList", uses: [.response(.listPolicies, 200)],
+                full: {
+                    PolicyList(policies: [
+                        try fullPolicy(name: "dns", schedule: .daily(minuteOfDay: 150, timeZone: "Europe/Paris")),
+                        try fullPolicy(name: "web", schedule: .onNewCandidates(debounceSeconds: 900)),
+                    ])
+                },
+                minimal: { PolicyList(policies: [minimalPolicy()]) }),
+            BodySample(
+                name: "Schedule (daily)", uses: [.component("Schedule")],
+                full: { Schedule.daily(minuteOfDay: 1439, timeZone: "UTC") }, minimal: { Schedule.daily(minuteOfDay: 0, timeZone: "Europe/Paris") }),
+            BodySample(
+                name: "Schedule (on new candidates)", uses: [.component("Schedule")],
+                full: { Schedule.onNewCandidates(debounceSeconds: 900) }, minimal: { Schedule.onNewCandidates(debounceSeconds: 0) }),
+            BodySample(
+                name: "CreateRolloutRequest", uses: [.request(.planRollout), .request(.createRollout)],
+                full: { CreateRolloutRequest(policy: "dns", packages: [try pin()]) }, minimal: { CreateRolloutRequest(policy: "dns") }),
+            BodySample(name: "RolloutPlan", uses: [.response(.planRollout, 200)], full: { try fullPlan() }, minimal: { try minimalPlan() }),
+            BodySample(
+                name: "RolloutDetail",
+                uses: [
+                    .response(.createRollout, 201), .response(.getRollout, 200), .response(.approveWave, 200), .response(.pauseRollout, 200),
+                    .response(.resumeRollout, 200), .response(.abortRollout, 200),
+                ],
+                full: { try fullRolloutDetail() }, minimal: { try minimalRolloutDetail() }),
+            BodySample(
+                name: "RolloutList", uses: [.response(.listRollouts, 200)],
+                full: { RolloutList(rollouts: [try fullRolloutSummary()]) }, minimal: { RolloutList(rollouts: [try minimalRolloutSummary()]) }),
+            BodySample(
+                name: "DecisionRequest", uses: [.request(.approveWave), .request(.pauseRollout), .request(.resumeRollout), .request(.abortRollout)],
+                full: { DecisionRequest(wave: "production", reason: "CHG-1042: canary healthy for 24 h") }, minimal: { DecisionRequest() }),
             BodySample(name: "ErrorResponse", uses: [.everyErrorResponse], full: { error }, minimal: { error }),
         ]
 
@@ -545,6 +766,158 @@ extension OpenAPIContractTests {
             HostDetail(summary: try minimalSummary(), installed: try installed(), candidates: try minimalCandidates(), rebootRequiredPackages: ["libc6"])
         }
 
+        // MARK: Rollout samples
+
+        static func pin() throws -> PackagePin { try PackagePin(parsing: "bind9=1:9.18.28-1~deb12u2") }
+
+        static func command(_ argv: String...) -> CommandSpec { CommandSpec(argv: argv, timeoutSeconds: 20) }
+
+        /// One health check of every kind.
+        static let everyHealthCheck: [HealthCheck] = [
+            .systemdUnit(name: "named.service"),
+            .command(CommandSpec(argv: ["/usr/bin/dig", "@127.0.0.1", "example.com"], timeoutSeconds: 5)),
+            .tcp(host: "127.0.0.1", port: 53, timeoutSeconds: 3),
+            .http(url: "http://127.0.0.1:8053/health", expectStatus: 204, timeoutSeconds: 5),
+            .dns(server: "::1", port: 53, name: "example.com", allowNXDomain: true, timeoutSeconds: 2),
+        ]
+
+        static func fullAssignment() throws -> HostAssignment {
+            HostAssignment(
+                id: 7, rolloutID: 3, state: .started,
+                instructions: ApplyInstructions(
+                    packages: [try pin()], validations: [command("named-checkconf", "/etc/bind/named.conf")], healthChecks: everyHealthCheck,
+                    preHooks: [command("/usr/local/sbin/drain")], postHooks: [command("/usr/local/sbin/undrain")], allowRemovals: true,
+                    healthDeadlineSeconds: 300, healthRetryIntervalSeconds: 10))
+        }
+
+        static func minimalAssignment() throws -> HostAssignment {
+            HostAssignment(
+                id: 1, rolloutID: 1, state: .verifying,
+                instructions: ApplyInstructions(
+                    packages: [try pin()], validations: [command("true")], healthChecks: [.systemdUnit(name: "named")], preHooks: [command("true")],
+                    postHooks: [command("true")]))
+        }
+
+        static func fullStepReport() -> ApplyStepReport {
+            ApplyStepReport(
+                step: .finished, detail: "health failed after the restart; rolled back", output: "dig: connection timed out\n",
+                versionsBefore: ["bind9": "1:9.18.24-1"], versionsAfter: ["bind9": "1:9.18.24-1"], outcome: .rolledBackAfterRestart,
+                rebootRequired: false)
+        }
+
+        static func minimalStepReport() -> ApplyStepReport { ApplyStepReport(step: .started, detail: "starting") }
+
+        static func fullRoleChecks() -> RoleChecks {
+            RoleChecks(
+                validations: [command("named-checkconf")], healthChecks: everyHealthCheck, preHooks: [command("/usr/local/sbin/drain")],
+                postHooks: [command("/usr/local/sbin/undrain")], healthDeadlineSeconds: 600)
+        }
+
+        /// Waves of every strategy and batch size, each with a window and a blackout date.
+        static func waves() -> [WaveSpec] {
+            let window = MaintenanceWindow(weekdays: [2, 3, 4, 5, 6], startMinute: 22 * 60, endMinute: 6 * 60, timeZone: "Europe/Paris")
+            func wave(_ name: String, _ environment: String, _ strategy: WaveStrategy, _ approval: Approval) -> WaveSpec {
+                WaveSpec(
+                    name: name, selector: ["environment": [environment], "role": ["dns-resolver", "dns-auth"]], strategy: strategy, soakSeconds: 3600,
+                    approval: approval, failureBudget: 1, windows: [window], blackoutDates: ["2025-12-24", "2025-12-31"])
+            }
+            return [
+                wave("canary", "test", .onePerGroup, .auto), wave("staging", "staging", .all, .auto),
+                wave("production", "production", .batches(size: .hosts(2)), .manual), wave("rest", "legacy", .batches(size: .percent(25)), .manual),
+            ]
+        }
+
+        static func fullPolicy(name: String, schedule: Schedule) throws -> Policy {
+            Policy(
+                name: name,
+                qualify: QualifyRules(
+                    origins: [
+                        OriginPattern(origin: "Debian", label: "Debian-Security", archive: "${distro_codename}-security", codename: "bookworm*", component: "main")
+                    ],
+                    include: ["bind9*", "libssl3"], exclude: ["linux-image-*"]),
+                groups: GroupRules(labels: ["role", "region"], maxUnavailable: 2), waves: waves(),
+                roles: ["dns-resolver": fullRoleChecks(), "dns-auth": fullRoleChecks()], schedule: schedule)
+        }
+
+        static func minimalPolicy() -> Policy {
+            Policy(
+                name: "dns-minimal", qualify: QualifyRules(origins: [OriginPattern()], include: ["*"], exclude: ["linux-*"]),
+                groups: GroupRules(labels: ["region"]), waves: waves(),
+                roles: [
+                    "dns-resolver": RoleChecks(validations: [command("true")], healthChecks: everyHealthCheck, preHooks: [command("true")], postHooks: [command("true")])
+                ])
+        }
+
+        /// Hosts as the planner sees them: bind9 pending everywhere.
+        static func fleetHost(_ id: String, _ labels: [String: String]) throws -> FleetHost {
+            FleetHost(
+                id: try HostID(parsing: id), labels: try Labels(validating: labels), lastSeenAtMs: 1_700_000_000_000, codename: "bookworm",
+                installed: try installed(), candidates: try fullCandidates())
+        }
+
+        /// Every host in a group; a group of one is warned about.
+        static func fullPlan() throws -> RolloutPlan {
+            let policy = Policy(
+                name: "dns",
+                waves: [
+                    WaveSpec(name: "canary", selector: ["environment": ["test"]], strategy: .onePerGroup),
+                    WaveSpec(name: "production", selector: [:], strategy: .batches(size: .hosts(1)), approval: .manual),
+                ])
+            let hosts = [
+                try fleetHost("ns1.fra", ["role": "dns", "region": "fra", "environment": "test"]),
+                try fleetHost("ns2.fra", ["role": "dns", "region": "fra", "environment": "production"]),
+                try fleetHost("ns1.ams", ["role": "dns", "region": "ams", "environment": "production"]),
+            ]
+            return WavePlanner.plan(policy: policy, packages: [try pin()], hosts: hosts, nowMs: 1_700_000_060_000, staleAfterMs: 300_000)
+        }
+
+        /// No host in a group.
+        static func minimalPlan() throws -> RolloutPlan {
+            let policy = Policy(name: "dns", waves: [WaveSpec(name: "all", selector: [:])])
+            return WavePlanner.plan(
+                policy: policy, packages: [try pin()], hosts: [try fleetHost("ns1", ["environment": "test"])], nowMs: 1_700_000_060_000,
+                staleAfterMs: 300_000)
+        }
+
+        static func fullRolloutSummary() throws -> RolloutSummary {
+            RolloutSummary(
+                id: 3, policy: "dns", state: .paused, reason: "CHG-1042: waiting for the vendor", createdAtMs: 1_700_000_000_000,
+                createdBy: "operator:alice", packages: [try pin()], currentWave: "production", counts: ["succeeded": 2, "pending": 4])
+        }
+
+        static func minimalRolloutSummary() throws -> RolloutSummary {
+            RolloutSummary(
+                id: 1, policy: "dns", state: .completed, reason: nil, createdAtMs: 1_700_000_000_000, createdBy: "controller", packages: [try pin()],
+                currentWave: nil, counts: [:])
+        }
+
+        static func fullRolloutDetail() throws -> RolloutDetail {
+            RolloutDetail(
+                summary: try fullRolloutSummary(),
+                waves: [
+                    WaveDetail(
+                        index: 0, name: "canary", state: .soaking, approval: .manual, approvedBy: "operator:alice", soakSeconds: 3600,
+                        soakStartedAtMs: 1_700_000_600_000,
+                        hosts: [
+                            AssignmentDetail(
+                                id: 7, hostID: try HostID(parsing: "ns1.fra"), batch: 0, group: "dns@fra", state: .succeeded, detail: "succeeded")
+                        ])
+                ],
+                warnings: ["group dns@ams has one member: updating it leaves the group with no spare"],
+                waitingOn: ["wave canary soaking, 40m left"])
+        }
+
+        static func minimalRolloutDetail() throws -> RolloutDetail {
+            RolloutDetail(
+                summary: try minimalRolloutSummary(),
+                waves: [
+                    WaveDetail(
+                        index: 0, name: "all", state: .pending, approval: .auto, approvedBy: nil, soakSeconds: 0, soakStartedAtMs: nil,
+                        hosts: [AssignmentDetail(id: 1, hostID: try HostID(parsing: "ns1"), batch: 0, group: "host:ns1", state: .pending, detail: nil)])
+                ],
+                warnings: ["host ns1 is in no redundancy group (missing role, region)"], waitingOn: ["wave all waits for its maintenance window"])
+        }
+
         static func updateList() throws -> UpdateList {
             UpdateList(updates: [
                 PendingUpdate(
@@ -558,11 +931,13 @@ extension OpenAPIContractTests {
     enum Target: Sendable, CustomStringConvertible {
         case request(APIRoute)
         case response(APIRoute, Int)
+        case component(String)
 
         var description: String {
             switch self {
             case .request(let route): "\(route.method.rawValue) \(route.path) request body"
             case .response(let route, let status): "\(route.method.rawValue) \(route.path) \(status) response"
+            case .component(let name): "#/components/schemas/\(name)"
             }
         }
     }
@@ -683,6 +1058,28 @@ extension OpenAPIContractTests {
             return operation
         }
 
+        /// Every schema of `components/schemas` and every schema nested in one (in
+        /// `properties`, `items`, `additionalProperties`, `propertyNames` and `oneOf`), with
+        /// its location as the checker names it.
+        func schemaNodes() -> [(location: String, schema: JSONValue)] {
+            var nodes: [(location: String, schema: JSONValue)] = []
+            func walk(_ node: JSONValue, _ location: String) {
+                guard case .object(let rules) = node else { return }
+                nodes.append((location, node))
+                for (name, child) in (rules["properties"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    walk(child, "\(location)/properties/\(name)")
+                }
+                if let items = rules["items"] { walk(items, "\(location)/items") }
+                if let additional = rules["additionalProperties"] { walk(additional, "\(location)/additionalProperties") }
+                if let names = rules["propertyNames"] { walk(names, "\(location)/propertyNames") }
+                for (index, branch) in (rules["oneOf"]?.arrayValue ?? []).enumerated() { walk(branch, "\(location)/oneOf/\(index)") }
+            }
+            for (name, schema) in (root["components"]?["schemas"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                walk(schema, "#/components/schemas/\(name)")
+            }
+            return nodes
+        }
+
         /// A local JSON pointer such as `#/components/schemas/HostID`.
         func resolve(pointer: String) -> JSONValue? {
             guard pointer.hasPrefix("#/") else { return nil }
@@ -716,6 +1113,10 @@ extension OpenAPIContractTests {
                 }
                 guard let schema = try resolved(response)["content"]?["application/json"]?["schema"] else { throw ContractError("\(target): no JSON schema") }
                 return schema
+            case .component(let name):
+                let pointer = "#/components/schemas/\(name)"
+                guard resolve(pointer: pointer) != nil else { throw ContractError("\(target): not in the document") }
+                return .object(["$ref": .string(pointer)])
             }
         }
     }
@@ -804,6 +1205,8 @@ extension OpenAPIContractTests {
         static let keywords: Set<String> = [
             "$ref", "type", "enum", "properties", "required", "additionalProperties", "propertyNames", "maxProperties",
             "minProperties", "items", "maxItems", "minItems", "pattern", "minLength", "maxLength", "minimum", "maximum", "format",
+            // exactly one branch must match: Swift enums with associated values
+            "oneOf",
             // annotations
             "description", "examples", "title",
         ]
@@ -815,6 +1218,8 @@ extension OpenAPIContractTests {
         private(set) var declared: [String: Set<String>] = [:]
         /// The declared properties that occurred, by schema location.
         private(set) var seen: [String: Set<String>] = [:]
+        /// The `oneOf` branches that matched a value, by location (`.../oneOf/2`).
+        private(set) var matchedBranches: Set<String> = []
 
         init(document: OpenAPIDocument, mode: Mode) {
             self.document = document
@@ -880,6 +1285,10 @@ extension OpenAPIContractTests {
                 fail(path, "\(value) is not one of \(options) (\(location))")
             }
 
+            if let branches = rules["oneOf"] {
+                checkOneOf(value, branches, path: path, location: location)
+            }
+
             switch value {
             case .object(let members): checkObject(members, rules, path: path, location: location)
             case .array(let elements): checkArray(elements, rules, path: path, location: location)
@@ -887,6 +1296,39 @@ extension OpenAPIContractTests {
             case .integer(let number): checkNumber(Double(number), rules, path: path, location: location)
             case .number(let number): checkNumber(number, rules, path: path, location: location)
             case .null, .bool: break
+            }
+        }
+
+        /// Exactly one branch must accept the value; only that branch's reach counts (its
+        /// declared and seen properties), so the sample modes work inside branches as well.
+        private mutating func checkOneOf(_ value: JSONValue, _ branches: JSONValue, path: String, location: String) {
+            guard case .array(let schemas) = branches, !schemas.isEmpty else {
+                fail(path, "oneOf at \(location) is not a non-empty list")
+                return
+            }
+            var matches: [(location: String, checker: SchemaChecker)] = []
+            var reasons: [String] = []
+            for (index, branch) in schemas.enumerated() {
+                let branchLocation = "\(location)/oneOf/\(index)"
+                var checker = SchemaChecker(document: document, mode: mode)
+                checker.check(value, branch, path: path, location: branchLocation)
+                if checker.errors.isEmpty {
+                    matches.append((branchLocation, checker))
+                } else {
+                    reasons.append("branch \(index): \(checker.errors[0])")
+                }
+            }
+            switch matches.count {
+            case 1:
+                let match = matches[0]
+                matchedBranches.insert(match.location)
+                matchedBranches.formUnion(match.checker.matchedBranches)
+                declared.merge(match.checker.declared) { $0.union($1) }
+                seen.merge(match.checker.seen) { $0.union($1) }
+            case 0:
+                fail(path, "matches none of the \(schemas.count) branches of oneOf at \(location): \(reasons.joined(separator: "; "))")
+            default:
+                fail(path, "matches \(matches.count) branches of oneOf at \(location) (\(matches.map(\.location).joined(separator: ", "))); exactly one must")
             }
         }
 

@@ -6,7 +6,7 @@ import Foundation
 import SluiceCore
 import Testing
 
-/// kill -9 of the agent right after each journal entry (and once in the middle of dpkg), then
+/// kill -9 of the agent right after each journal entry (and in the middle of dpkg), then
 /// recovery in a new process: the host ends at v1 or v2, fully configured, healthy, with no
 /// `policy-rc.d` left, and the outcome says which.
 @Suite("apply crash recovery", .serialized, .enabled(if: ChrootSupport.available, ChrootSupport.reason))
@@ -14,22 +14,23 @@ struct ApplyCrashRecoveryTests {
     struct KillPoint: CustomTestStringConvertible, Sendable {
         var phase: ApplyJournalEntry.Phase
         var occurrence = 1
-        var delayMs = 0
+        /// Kill while dpkg runs: when a postinst asks to restart (the hold's log gets a line).
+        var duringDpkg = false
         /// The incident's config, so validation fails and the apply rolls back.
         var incident = false
         /// v2.1, which never answers, so health fails after the restart.
         var silent = false
         var testDescription: String {
-            "\(phase.rawValue)#\(occurrence)" + (delayMs > 0 ? "+\(delayMs)ms" : "") + (incident ? " (validation fails)" : "")
+            "\(phase.rawValue)#\(occurrence)" + (duringDpkg ? " during dpkg" : "") + (incident ? " (validation fails)" : "")
                 + (silent ? " (health fails)" : "")
         }
     }
 
     static let killPoints: [KillPoint] = [
         KillPoint(phase: .started), KillPoint(phase: .preHooks), KillPoint(phase: .saving), KillPoint(phase: .holding),
-        KillPoint(phase: .installing), KillPoint(phase: .installing, delayMs: 700), KillPoint(phase: .validating),
+        KillPoint(phase: .installing), KillPoint(phase: .installing, duringDpkg: true), KillPoint(phase: .validating),
         KillPoint(phase: .releasing), KillPoint(phase: .restarting), KillPoint(phase: .checking), KillPoint(phase: .postHooks),
-        KillPoint(phase: .rollingBack, incident: true), KillPoint(phase: .rollingBack, delayMs: 500, incident: true),
+        KillPoint(phase: .rollingBack, incident: true), KillPoint(phase: .rollingBack, duringDpkg: true, incident: true),
         KillPoint(phase: .rollingBack, silent: true), KillPoint(phase: .checking, occurrence: 2, silent: true),
     ]
 
@@ -46,7 +47,7 @@ struct ApplyCrashRecoveryTests {
 
         var arguments = ["apply", "--root", root.path, "--state", root.stateDirectory, "--assignment", "a-crash",
                          "--instructions", file, "--kill-at", point.phase.rawValue, "--occurrence", "\(point.occurrence)"]
-        if point.delayMs > 0 { arguments += ["--kill-delay-ms", "\(point.delayMs)"] }
+        if point.duringDpkg { arguments += ["--kill-during-dpkg", "1"] }
         let killed = try await runHarness(arguments)
         #expect(killed.status == 128 + SIGKILL, "the apply was not killed at \(point.testDescription): \(killed.output)")
 
@@ -54,6 +55,7 @@ struct ApplyCrashRecoveryTests {
         #expect(recovered.status == 0, "\(recovered.output)")
         let report = try JSONDecoder().decode(Recovered.self, from: Data(recovered.output.utf8))
         let outcome = try #require(report.finished.outcome)
+        print("CRASHDEBUG \(point.testDescription): \(outcome) — \(report.finished.detail)")
         #expect(report.assignmentID == "a-crash")
 
         // Never half-installed, never held, and the post hook ran (the host is not left drained).

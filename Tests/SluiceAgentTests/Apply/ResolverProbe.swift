@@ -23,7 +23,9 @@ final class ResolverProbe: Sendable {
 
     func start() {
         Thread.detachNewThread { [self] in
-            while !stopping.withLock({ $0 }) {
+            // The round that starts after stop() is the last: every apply ends with one probe.
+            while true {
+                let last = stopping.withLock { $0 }
                 let answer = root.ask(timeout: .milliseconds(1500))
                 state.withLock { tally in
                     if let answer {
@@ -33,6 +35,7 @@ final class ResolverProbe: Sendable {
                         tally.unanswered += 1
                     }
                 }
+                if last { break }
                 usleep(20_000)
             }
             done.signal()

@@ -21,7 +21,12 @@ struct TestRoot {
         let base = "/var/tmp/sluice-test-roots"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let path = base + "/" + UUID().uuidString
-        try await host(["cp", "-a", template, path])
+        // /usr is hard-linked (dpkg only ever replaces files there by rename, never edits them in
+        // place), the rest copied: a fresh root in a fraction of a second instead of seconds.
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        for entry in try FileManager.default.contentsOfDirectory(atPath: template) {
+            try await host(["cp", entry == "usr" ? "-al" : "-a", template + "/" + entry, path + "/"])
+        }
         let root = TestRoot(path: path, stateDirectory: path + ".state", port: try freeUDPPort())
         try await host(["cp", "-a", repository, path + "/srv/sluice-repo"])
         try await root.chroot(["apt-get", "update", "-q"])
@@ -35,7 +40,7 @@ struct TestRoot {
 
     /// Runs a command inside the root.
     @discardableResult
-    func chroot(_ argv: [String], environment: [String: String] = [:], allowFailure: Bool = false) throws -> String {
+    func chroot(_ argv: [String], environment: [String: String] = [:], allowFailure: Bool = false) async throws -> String {
         try await host(["/usr/sbin/chroot", path] + argv, environment: environment, allowFailure: allowFailure)
     }
 
