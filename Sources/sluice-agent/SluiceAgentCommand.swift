@@ -57,7 +57,9 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         }
         let inventory: any InventorySource =
             inventoryFile.map { FileInventory(path: $0) } ?? SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
-        let agent = Agent(configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once)
+        let healthChecker = backend == "apt" ? HealthChecker(root: HostRoot(path: "/", runner: SubprocessRunner())) : nil
+        let agent = Agent(
+            configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker)
         if once {
             try await agent.run()
             return

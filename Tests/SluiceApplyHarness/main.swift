@@ -2,8 +2,12 @@
 // can kill it with SIGKILL right after a chosen journal entry is on disk, then recover.
 //
 //   sluice-apply-harness apply --root R --state S --assignment ID --instructions FILE
-//                              [--kill-at PHASE [--occurrence N] [--kill-during-dpkg 1]]
-//   sluice-apply-harness recover --root R --state S
+//                              [--kill-at PHASE [--occurrence N] [--kill-during-dpkg 1] [--power-loss 1]]
+//                              [--boot-id-file FILE]
+//   sluice-apply-harness recover --root R --state S [--boot-id-file FILE]
+//
+// --power-loss also kills every process running inside the root (apt, dpkg, the daemon), as a
+// power cut would; --boot-id-file stands in for the kernel's boot id, so a test can "reboot".
 //
 // Prints the finished step (apply) or the recovered apply (recover, `null` when none) as JSON.
 #if canImport(Glibc)
@@ -36,12 +40,24 @@ final class KillSwitch: Sendable {
     let phase: ApplyJournalEntry.Phase?
     let occurrence: Int
     let watch: String?
+    let rootToKill: String?
     private let seen = Mutex(0)
 
-    init(phase: ApplyJournalEntry.Phase?, occurrence: Int, watch: String?) {
+    init(phase: ApplyJournalEntry.Phase?, occurrence: Int, watch: String?, rootToKill: String?) {
         self.phase = phase
         self.occurrence = occurrence
         self.watch = watch
+        self.rootToKill = rootToKill
+    }
+
+    func die() {
+        if let rootToKill {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            for pid in entries.compactMap({ Int32($0) }) where pid != getpid() {
+                if (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root")) == rootToKill { kill(pid, SIGKILL) }
+            }
+        }
+        kill(getpid(), SIGKILL)
     }
 
     func observe(_ entry: ApplyJournalEntry) {
@@ -51,10 +67,10 @@ final class KillSwitch: Sendable {
             return value
         }
         guard count == occurrence else { return }
-        guard let watch else { kill(getpid(), SIGKILL); return }
+        guard let watch else { die(); return }
         Thread.detachNewThread {
             while ((try? FileManager.default.attributesOfItem(atPath: watch)[.size] as? Int) ?? 0) == 0 { usleep(2_000) }
-            kill(getpid(), SIGKILL)
+            self.die()
         }
     }
 }
@@ -66,10 +82,11 @@ if let text = options["kill-at"] {
 }
 let killSwitch = KillSwitch(
     phase: killAt, occurrence: Int(options["occurrence"] ?? "1") ?? 1,
-    watch: options["kill-during-dpkg"] == "1" ? root + "/var/lib/sluice/held-restarts.log" : nil)
-let backend = AptBackend(
-    configuration: .init(root: root, stateDirectory: state, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120),
-    journalObserver: { killSwitch.observe($0) })
+    watch: options["kill-during-dpkg"] == "1" ? root + "/var/lib/sluice/held-restarts.log" : nil,
+    rootToKill: options["power-loss"] == "1" ? root : nil)
+var configuration = AptBackend.Configuration(root: root, stateDirectory: state, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120)
+if let file = options["boot-id-file"] { configuration.bootIDFile = file }
+let backend = AptBackend(configuration: configuration, journalObserver: { killSwitch.observe($0) })
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.sortedKeys]
 

@@ -23,15 +23,19 @@ public struct Agent: Service {
     let logger: Logger
     /// Report once and return, instead of looping.
     let once: Bool
+    /// Runs the role's health checks for heartbeats; `nil` reports healthy (simulated hosts).
+    let healthChecker: HealthChecker?
 
     public init(
-        configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false
+        configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false,
+        healthChecker: HealthChecker? = nil
     ) {
         self.configuration = configuration
         self.inventory = inventory
         self.backend = backend
         self.logger = logger
         self.once = once
+        self.healthChecker = healthChecker
     }
 
     public func run() async throws {
@@ -49,12 +53,15 @@ public struct Agent: Service {
         }) {
             logger.notice("recovered assignment \(recovered.assignmentID): \(recovered.finished.outcome?.rawValue ?? "?")")
         }
-        let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { _ in }
+        let checks = RoleChecksFile(stateDirectory: configuration.stateDirectory)
+        let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { instructions in
+            checks.save(instructions.healthChecks)
+        }
         // SIGTERM cancels the loops; an apply in progress runs to its end first (see AssignmentRunner).
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await runner.run() }
-                group.addTask { await heartbeats(client: client, host: host) }
+                group.addTask { await heartbeats(client: client, host: host, checks: checks) }
                 group.addTask { try? await reports(client: client, host: host) }
                 await group.next()
                 group.cancelAll()
@@ -62,12 +69,21 @@ public struct Agent: Service {
         }
     }
 
-    /// Tells the controller every few seconds that this host is alive and healthy: silence
-    /// during a wave blocks promotion.
-    func heartbeats(client: SluiceHTTPClient, host: HostID) async {
+    /// Tells the controller every few seconds that this host is alive, with the result of
+    /// its role's health checks (those of its last assignment): silence during a wave blocks
+    /// promotion, and a failing check during a soak halts the rollout.
+    func heartbeats(client: SluiceHTTPClient, host: HostID, checks: RoleChecksFile) async {
         while !Task.isCancelled {
+            var report = HealthReport(healthy: true, detail: "agent running; no health checks known for this host yet")
+            if let healthChecker, case let list = checks.load(), !list.isEmpty {
+                let results = await healthChecker.runAll(list)
+                let failing = results.filter { !$0.passed }
+                report = HealthReport(
+                    healthy: failing.isEmpty,
+                    detail: String((failing.isEmpty ? "\(results.count) check(s) passed" : failing.map(\.summary).joined(separator: "; ")).prefix(1900)))
+            }
             do {
-                _ = try await client.reportHealth(host: host, HealthReport(healthy: true, detail: "agent running"))
+                _ = try await client.reportHealth(host: host, report)
             } catch {
                 logger.warning("heartbeat failed: \(error)")
             }

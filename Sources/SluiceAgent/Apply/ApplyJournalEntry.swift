@@ -39,6 +39,9 @@ public struct ApplyJournalEntry: Sendable, Codable, Equatable {
     public var atMs: Int64
     /// On `started`: the instructions, so recovery runs the same checks and hooks.
     public var instructions: ApplyInstructions?
+    /// On `started`: the kernel's boot id, so recovery knows whether the host rebooted since
+    /// (then services restarted at boot, whatever the hold said).
+    public var bootID: String?
     /// On `saving`: name to version of every package the apply changes, before it.
     public var versionsBefore: [String: String]?
     /// On `holding`: the saved rollback .debs.
@@ -97,6 +100,8 @@ struct JournalSummary: Sendable {
     var services: [String] = []
     var afterRestart = false
     var preHooksStarted = false
+    var rollbackStarted = false
+    var bootID: String?
     var outcome: ApplyOutcome?
     var detail: String?
 
@@ -106,6 +111,8 @@ struct JournalSummary: Sendable {
         self.last = last.phase
         for entry in entries {
             if let value = entry.instructions { instructions = value }
+            if let value = entry.bootID { bootID = value }
+            if entry.phase == .rollingBack { rollbackStarted = true }
             if let value = entry.versionsBefore { versionsBefore = value }
             if let value = entry.saved { saved = value }
             if let value = entry.services { services = value }

@@ -14,12 +14,18 @@ extension ApplySession {
         preHooksStarted = summary.preHooksStarted
         restartedServices = summary.services
         for pin in instructions.packages { targets[pin.name.rawValue] = pin.version.description }
-        let stoppedAt = "the agent stopped at step \(summary.last.rawValue)"
+        let rebooted = summary.bootID != nil && backend.bootID != summary.bootID
+        let stoppedAt = "the agent stopped at step \(summary.last.rawValue)" + (rebooted ? " and the host rebooted" : "")
+        if summary.rollbackStarted && (summary.last == .restarting || summary.last == .checking) {
+            return await rollBack(afterRestart: true, reason: "resumed the rollback (\(summary.detail ?? stoppedAt))", output: "")
+        }
         switch summary.last {
         case .started, .preHooks, .saving, .holding:
             return await end(.preflightFailed, "\(stoppedAt), before installing anything; nothing changed")
         case .installing, .validating, .releasing:
-            return await rollBack(afterRestart: false, reason: "\(stoppedAt), before any restart", output: "")
+            // Without a reboot the old daemon still runs: roll back and restart nothing. After a
+            // reboot, services started at boot on whatever was unpacked: restart them after rollback.
+            return await rollBack(afterRestart: rebooted, reason: "\(stoppedAt), before the agent restarted any service", output: "")
         case .restarting, .checking:
             let installed = await versions()
             let audit = await root.outcome(AptCommands.audit, timeout: .seconds(120))
@@ -39,7 +45,7 @@ extension ApplySession {
             }
             return await rollBack(afterRestart: true, reason: "\(stoppedAt) and the new versions are not fully installed", output: combinedOutput(audit))
         case .rollingBack:
-            return await rollBack(afterRestart: summary.afterRestart, reason: "resumed the rollback (\(summary.detail ?? stoppedAt))", output: "")
+            return await rollBack(afterRestart: summary.afterRestart || rebooted, reason: "resumed the rollback (\(summary.detail ?? stoppedAt))", output: "")
         case .postHooks, .finished:
             return await end(summary.outcome ?? .failed, summary.detail ?? stoppedAt)
         }

@@ -55,6 +55,8 @@ extension ApplySession {
     mutating func reinstallSaved() async -> Restoration {
         var log: [String] = []
         func note(_ title: String, _ result: CommandResult) { log.append("$ \(title) (exit \(result.status))\n" + combinedOutput(result)) }
+        // Restarts refused before an interruption count too; engaging the hold empties the log.
+        let refusedEarlier = backend.hold.refusedServices
         do { try backend.hold.engage() } catch {
             return Restoration(succeeded: false, detail: error.message, output: "", versions: await versions(), refused: [])
         }
@@ -76,7 +78,7 @@ extension ApplySession {
                 note("dpkg --configure -a", await root.outcome(AptCommands.configurePending, environment: AptCommands.environment, timeout: timeout))
             }
         }
-        let refused = backend.hold.refusedServices
+        let refused = refusedEarlier + backend.hold.refusedServices.filter { !refusedEarlier.contains($0) }
         let problem = backend.hold.release()
         let versions = await versions()
         let finalAudit = await root.outcome(AptCommands.audit, timeout: .seconds(120))

@@ -193,6 +193,7 @@ struct ApplySession {
     func begin() throws(InvalidInput) {
         var entry = ApplyJournalEntry(assignmentID: assignmentID, phase: .started, atMs: backend.clock.nowMs())
         entry.instructions = instructions
+        entry.bootID = backend.bootID
         try backend.journal.begin(entry)
     }
 

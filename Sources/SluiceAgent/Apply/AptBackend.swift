@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import SluiceCore
 
@@ -37,6 +38,8 @@ public struct AptBackend: PackageBackend {
         public var installTimeoutSeconds: Int
         /// How long one service restart may take.
         public var restartTimeoutSeconds: Int
+        /// Where the kernel's boot id is read, to tell a crash from a reboot during recovery.
+        public var bootIDFile: String
 
         /// - Parameters:
         ///   - root: the root to manage.
@@ -45,9 +48,11 @@ public struct AptBackend: PackageBackend {
         ///   - lockTimeoutSeconds: how long apt waits for the dpkg lock.
         ///   - installTimeoutSeconds: how long one install may run.
         ///   - restartTimeoutSeconds: how long one restart may take.
+        ///   - bootIDFile: where the kernel's boot id is read.
         public init(
             root: String = "/", stateDirectory: String = "/var/lib/sluice", minimumFreeBytes: UInt64 = 256 << 20,
-            lockTimeoutSeconds: Int = 300, installTimeoutSeconds: Int = 3600, restartTimeoutSeconds: Int = 120
+            lockTimeoutSeconds: Int = 300, installTimeoutSeconds: Int = 3600, restartTimeoutSeconds: Int = 120,
+            bootIDFile: String = "/proc/sys/kernel/random/boot_id"
         ) {
             self.root = root
             self.stateDirectory = stateDirectory
@@ -55,6 +60,7 @@ public struct AptBackend: PackageBackend {
             self.lockTimeoutSeconds = lockTimeoutSeconds
             self.installTimeoutSeconds = installTimeoutSeconds
             self.restartTimeoutSeconds = restartTimeoutSeconds
+            self.bootIDFile = bootIDFile
         }
     }
 
@@ -84,6 +90,10 @@ public struct AptBackend: PackageBackend {
     var hold: RestartHold { RestartHold(root: root) }
     var restarter: ServiceRestarter { ServiceRestarter(root: root, timeout: .seconds(configuration.restartTimeoutSeconds)) }
     var dpkgLocks: DpkgLockWaiter { DpkgLockWaiter(root: root) }
+    /// The kernel's boot id now, or `nil` when it cannot be read.
+    var bootID: String? {
+        (try? String(contentsOfFile: configuration.bootIDFile, encoding: .utf8))?.stripped()
+    }
 
     public func apply(_ instructions: ApplyInstructions, assignmentID: String, report: @escaping ApplyReporter) async
         -> ApplyStepReport

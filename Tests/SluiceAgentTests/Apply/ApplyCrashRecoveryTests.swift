@@ -16,21 +16,25 @@ struct ApplyCrashRecoveryTests {
         var occurrence = 1
         /// Kill while dpkg runs: when a postinst asks to restart (the hold's log gets a line).
         var duringDpkg = false
+        /// A power cut: apt, dpkg and the daemon die too, and the host boots again before recovery.
+        var powerLoss = false
         /// The incident's config, so validation fails and the apply rolls back.
         var incident = false
         /// v2.1, which never answers, so health fails after the restart.
         var silent = false
         var testDescription: String {
-            "\(phase.rawValue)#\(occurrence)" + (duringDpkg ? " during dpkg" : "") + (incident ? " (validation fails)" : "")
+            "\(phase.rawValue)#\(occurrence)" + (duringDpkg ? " during dpkg" : "") + (powerLoss ? " with power loss" : "") + (incident ? " (validation fails)" : "")
                 + (silent ? " (health fails)" : "")
         }
     }
 
     static let killPoints: [KillPoint] = [
         KillPoint(phase: .started), KillPoint(phase: .preHooks), KillPoint(phase: .saving), KillPoint(phase: .holding),
-        KillPoint(phase: .installing), KillPoint(phase: .installing, duringDpkg: true), KillPoint(phase: .validating),
+        KillPoint(phase: .installing), KillPoint(phase: .installing, duringDpkg: true),
+        KillPoint(phase: .installing, duringDpkg: true, powerLoss: true), KillPoint(phase: .validating),
         KillPoint(phase: .releasing), KillPoint(phase: .restarting), KillPoint(phase: .checking), KillPoint(phase: .postHooks),
         KillPoint(phase: .rollingBack, incident: true), KillPoint(phase: .rollingBack, duringDpkg: true, incident: true),
+        KillPoint(phase: .rollingBack, duringDpkg: true, powerLoss: true, silent: true),
         KillPoint(phase: .rollingBack, silent: true), KillPoint(phase: .checking, occurrence: 2, silent: true),
     ]
 
@@ -48,10 +52,23 @@ struct ApplyCrashRecoveryTests {
         var arguments = ["apply", "--root", root.path, "--state", root.stateDirectory, "--assignment", "a-crash",
                          "--instructions", file, "--kill-at", point.phase.rawValue, "--occurrence", "\(point.occurrence)"]
         if point.duringDpkg { arguments += ["--kill-during-dpkg", "1"] }
+        let bootID = root.stateDirectory + ".boot-id"
+        try "boot-1\n".write(toFile: bootID, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: bootID) }
+        arguments += ["--boot-id-file", bootID]
+        if point.powerLoss { arguments += ["--power-loss", "1"] }
         let killed = try await runHarness(arguments)
         #expect(killed.status == 128 + SIGKILL, "the apply was not killed at \(point.testDescription): \(killed.output)")
+        if point.powerLoss {
+            // dpkg died mid-run: something is left unconfigured. Then the host boots: /run is
+            // emptied, init starts the service on whatever binary is unpacked, a new boot id.
+            #expect(try await !root.audit().isEmpty, "dpkg was not interrupted")
+            try? FileManager.default.removeItem(atPath: root.path + "/run/resolverd.pid")
+            try await root.chroot(["/etc/init.d/resolverd", "start"], allowFailure: true)
+            try "boot-2\n".write(toFile: bootID, atomically: true, encoding: .utf8)
+        }
 
-        let recovered = try await runHarness(["recover", "--root", root.path, "--state", root.stateDirectory])
+        let recovered = try await runHarness(["recover", "--root", root.path, "--state", root.stateDirectory, "--boot-id-file", bootID])
         #expect(recovered.status == 0, "\(recovered.output)")
         let report = try JSONDecoder().decode(Recovered.self, from: Data(recovered.output.utf8))
         let outcome = try #require(report.finished.outcome)

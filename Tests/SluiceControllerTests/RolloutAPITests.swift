@@ -1,0 +1,477 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import SluiceAPI
+import SluiceController
+import SluiceCore
+import SluiceStore
+import Testing
+
+/// The rollout routes through the real router and store: who may call what, operators'
+/// decisions and their audit trail, racing approvals, the agent's long-poll, and bad input.
+/// The controller runs without its own reconciler; each test reconciles by hand.
+@Suite("Rollout API")
+struct RolloutAPITests {
+    // MARK: Authorisation
+
+    @Test func everyRouteAdmitsExactlyTheCallersItsAccessRuleAllowsAndRefusesTheOthersWith401Or403() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        let table = Set(APIRoute.all.map(Self.key))
+        for route in Self.expectedNewRouteAccess.keys.sorted() {
+            #expect(table.contains(route), "\(route) is in the expected table but not in APIRoute.all")
+        }
+        try await Self.application(harness).test(.router) { client in
+            let hosts = try await Self.enrollFleet(client, harness)
+            let rollout = try await Self.createRollout(client, token: operatorToken)
+            try Self.reconcile(harness)
+            let assignment = try #require(try harness.database.currentAssignment(for: Fixtures.host("dns1")), "dns1 was not started")
+            let tokens: [Who: String] = [
+                .viewer: harness.viewer, .operatorRole: operatorToken, .admin: harness.admin, .enrollmentToken: harness.enrollment,
+                .hostItself: hosts["dns1"]!, .otherHost: hosts["dns2"]!,
+            ]
+
+            for route in APIRoute.all {
+                let name = Self.key(route)
+                let allowed = Self.allowed(by: route.access)
+                if let written = Self.expectedNewRouteAccess[name] {
+                    #expect(
+                        allowed == written,
+                        "\(name): its access rule (\(route.access)) admits \(allowed.map(\.rawValue).sorted()), the table says \(written.map(\.rawValue).sorted())")
+                }
+                let path = route.path.replacingOccurrences(of: "{hostID}", with: "dns1")
+                    .replacingOccurrences(of: "{rolloutID}", with: String(rollout))
+                    .replacingOccurrences(of: "{assignmentID}", with: String(assignment.id))
+                for who in Who.allCases {
+                    var headers = HTTPFields()
+                    headers[.contentType] = "application/json"
+                    if let token = tokens[who] { headers[.authorization] = "Bearer \(token)" }
+                    let (status, error) = try await client.execute(
+                        uri: path, method: HTTPRequest.Method(rawValue: route.method.rawValue)!, headers: headers, body: try Self.body(for: route)
+                    ) { (Int($0.status.code), errorBody($0)) }
+                    let call = "\(name) as \(who.rawValue)"
+                    if allowed.contains(who) {
+                        #expect(status != 401 && status != 403, "\(call): refused with \(status) \(error.message)")
+                        #expect(error.message != "no such route", "\(call): the route is not mounted")
+                    } else if who == .anonymous {
+                        #expect(status == 401 && error.code == "unauthenticated", "\(call): answered \(status) \(error.code), expected 401")
+                    } else {
+                        #expect(status == 403 && error.code == "forbidden", "\(call): answered \(status) \(error.code), expected 403")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Operators
+
+    @Test func aRolloutCreatedThroughTheAPIPlansWavesFromReportedInventoriesAndAuditsEachOperatorDecision() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        try await Self.application(harness).test(.router) { client in
+            _ = try await Self.enrollFleet(client, harness)
+            let create = jsonBody(CreateRolloutRequest(policy: "dns"))
+
+            // A viewer may plan, but not create.
+            let plan = try await client.execute(uri: "/v1/rollouts/plan", method: .post, headers: bearer(harness.viewer), body: create) {
+                #expect($0.status == .ok)
+                return try decode(RolloutPlan.self, $0)
+            }
+            var before = try Self.state(harness)
+            try await client.execute(uri: "/v1/rollouts", method: .post, headers: bearer(harness.viewer), body: create) {
+                #expect($0.status == .forbidden)
+                #expect(errorBody($0).message == "this route needs the operator role; token has viewer")
+            }
+            #expect(try Self.state(harness) == before, "a viewer's refused create wrote something")
+
+            // Waves come from what the hosts reported: web1 has nothing pending and is left out.
+            let created = try await client.execute(uri: "/v1/rollouts", method: .post, headers: bearer(operatorToken), body: create) {
+                #expect($0.status == .created, "\(String(buffer: $0.body))")
+                return try decode(RolloutDetail.self, $0)
+            }
+            let id = created.summary.id
+            #expect(created.summary.packages.map(\.description) == ["bind9=1:9.18.28-1~deb12u2"])
+            #expect(created.summary.createdBy == "operator:olga")
+            #expect(created.summary.state == .running)
+            #expect(created.waves.map(\.name) == ["canary", "production"])
+            #expect(created.waves.map { $0.hosts.map(\.hostID.rawValue).sorted() } == [["dns1"], ["dns2", "dns3"]])
+            #expect(created.waves[1].hosts.map(\.batch).sorted() == [0, 1], "batches of one host")
+            #expect(plan.waves.map { $0.hosts.map(\.hostID.rawValue).sorted() } == [["dns1"], ["dns2", "dns3"]], "the plan is what was created")
+            #expect(plan.packages == created.summary.packages)
+            #expect(created.warnings.contains { $0.contains("dns-resolver@ams has one member") }, "\(created.warnings)")
+
+            try Self.reconcile(harness)
+            #expect(try harness.database.currentAssignment(for: Fixtures.host("dns1"))?.state == .started)
+
+            // A viewer may not approve.
+            before = try Self.state(harness)
+            let approve = jsonBody(DecisionRequest(wave: "production", reason: "CHG-7 canary healthy"))
+            try await client.execute(uri: "/v1/rollouts/\(id)/approve", method: .post, headers: bearer(harness.viewer), body: approve) {
+                #expect($0.status == .forbidden)
+            }
+            #expect(try Self.state(harness) == before, "a viewer's refused approval wrote something")
+
+            // The operator approves, pauses, resumes and aborts.
+            let approved = try await Self.decide("approve", id, approve, operatorToken, client)
+            #expect(approved.waves[1].approvedBy == "operator:olga")
+            #expect(try await Self.decide("pause", id, jsonBody(DecisionRequest(reason: "CHG-8 vendor advisory")), operatorToken, client).summary.state == .paused)
+            #expect(try await Self.decide("resume", id, jsonBody(DecisionRequest(reason: "CHG-9 advisory withdrawn")), operatorToken, client).summary.state == .running)
+            let aborted = try await Self.decide("abort", id, jsonBody(DecisionRequest(reason: "CHG-10 superseded")), operatorToken, client)
+            #expect(aborted.summary.state == .aborted)
+            #expect(aborted.summary.reason == "CHG-10 superseded")
+
+            let decisions = try harness.database.auditEvents().filter { $0.rolloutID == id && $0.actor.hasPrefix("operator:") }
+            #expect(
+                decisions.map { "\($0.kind) \($0.actor)" } == [
+                    "rollout.created operator:olga", "wave.approved operator:olga", "rollout.paused operator:olga", "rollout.resumed operator:olga",
+                    "rollout.aborted operator:olga",
+                ])
+            #expect(decisions.first { $0.kind == "wave.approved" }?.wave == "production")
+            for (kind, reason) in [
+                ("wave.approved", "CHG-7 canary healthy"), ("rollout.paused", "CHG-8 vendor advisory"), ("rollout.resumed", "CHG-9 advisory withdrawn"),
+                ("rollout.aborted", "CHG-10 superseded"),
+            ] {
+                let details = decisions.first { $0.kind == kind }?.details ?? ""
+                #expect(details.contains(reason), "\(kind) does not record its reason: \(details)")
+            }
+        }
+    }
+
+    @Test func twoApprovalsOfOneWaveSentAtOnceGiveExactlyOne200AndOne409AndOneAuditEvent() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        try await Self.application(harness).test(.router) { client in
+            _ = try await Self.enrollFleet(client, harness)
+            // A few rounds, each on a new rollout, to give the race more chances.
+            for round in 1...5 {
+                let id = try await Self.createRollout(client, token: operatorToken)
+                let body = jsonBody(DecisionRequest(wave: "production", reason: "round \(round)"))
+                let answers = try await withThrowingTaskGroup(of: (String, Int, String).self) { group in
+                    for (who, token) in [("operator:olga", operatorToken), ("operator:alice", harness.admin)] {
+                        group.addTask {
+                            try await client.execute(uri: "/v1/rollouts/\(id)/approve", method: .post, headers: bearer(token), body: body) {
+                                (who, Int($0.status.code), errorBody($0).code)
+                            }
+                        }
+                    }
+                    var answers: [(String, Int, String)] = []
+                    for try await answer in group { answers.append(answer) }
+                    return answers
+                }
+                #expect(answers.map(\.1).sorted() == [200, 409], "round \(round): \(answers)")
+                #expect(answers.first { $0.1 == 409 }?.2 == "conflict")
+                let events = try harness.database.auditEvents().filter { $0.rolloutID == id && $0.kind == "wave.approved" }
+                #expect(events.count == 1, "round \(round): \(events.count) wave.approved events")
+                let winner = answers.first { $0.1 == 200 }?.0
+                #expect(events.first?.actor == winner, "round \(round): the audit names \(events.first?.actor ?? "nobody"), the 200 went to \(winner ?? "nobody")")
+                let detail = try harness.database.rolloutDetail(id, nowMs: harness.clock.nowMs(), staleAfterMs: 300_000)
+                #expect(detail.waves[1].approvedBy == winner)
+                _ = try await Self.decide("abort", id, jsonBody(DecisionRequest(reason: "next round")), operatorToken, client)
+            }
+        }
+    }
+
+    // MARK: Agents
+
+    @Test func theLongPollAnswersAtOnceOnADifferentAssignmentIsWokenByAPauseAndAStartedReportThenGets409() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        try await Self.application(harness).test(.router) { client in
+            let hosts = try await Self.enrollFleet(client, harness)
+            let agent = hosts["dns1"]!
+            let id = try await Self.createRollout(client, token: operatorToken)
+            try Self.reconcile(harness)
+
+            // Differs from what the agent knows (nothing, then a stale etag): answered at once.
+            let clock = ContinuousClock()
+            var start = clock.now
+            let first = try await Self.poll(client, agent, query: "wait=30")
+            #expect(clock.now - start < .seconds(5), "a poll without known waited \(clock.now - start)")
+            let assignment = try #require(first.assignment, "dns1 has no assignment: \(first)")
+            #expect(assignment.state == .started && assignment.rolloutID == id)
+            #expect(assignment.instructions.packages.map(\.description) == ["bind9=1:9.18.28-1~deb12u2"])
+            #expect(assignment.instructions.healthChecks == [.systemdUnit(name: "named.service")], "the role's checks travel with the assignment")
+            start = clock.now
+            let again = try await Self.poll(client, agent, query: "wait=30&known=0-pending")
+            #expect(clock.now - start < .seconds(5), "a poll with a stale etag waited \(clock.now - start)")
+            #expect(again.etag == first.etag && again.assignment == assignment)
+
+            // Unchanged: the poll waits, and the operator's pause wakes it.
+            async let woken = Self.poll(client, agent, query: "wait=30&known=\(first.etag)")
+            try await Task.sleep(for: .milliseconds(300))
+            let pausedAt = clock.now
+            _ = try await Self.decide("pause", id, jsonBody(DecisionRequest(reason: "hold on")), operatorToken, client)
+            let changed = try await woken
+            let answeredAt = clock.now
+            #expect(answeredAt - pausedAt < .seconds(5), "the long-poll answered \(answeredAt - pausedAt) after the pause (wait was 30 s)")
+            #expect(changed.etag != first.etag, "the poll answered with the etag it was told it knows")
+            #expect(changed.assignment == nil, "the paused assignment went back to pending: nothing to apply")
+            #expect(try harness.database.rolloutDetail(id, nowMs: harness.clock.nowMs(), staleAfterMs: 300_000).waves[0].hosts[0].state == .pending)
+
+            // The agent reports that it starts anyway: refused, nothing recorded.
+            let before = try Self.state(harness)
+            try await client.execute(
+                uri: "/v1/hosts/dns1/assignments/\(assignment.id)/steps", method: .post, headers: bearer(agent),
+                body: jsonBody(ApplyStepReport(step: .started, detail: "starting"))
+            ) {
+                #expect($0.status == .conflict)
+                #expect(errorBody($0).message == "assignment \(assignment.id) is pending, not started: do not apply")
+            }
+            #expect(try Self.state(harness) == before, "a refused step report wrote something")
+        }
+    }
+
+    // MARK: Bad input
+
+    @Test func badInputIsRefusedNamingTheProblemAndChangesNothing() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        try await Self.application(harness).test(.router) { client in
+            let hosts = try await Self.enrollFleet(client, harness)
+            let id = try await Self.createRollout(client, token: operatorToken)
+            try Self.reconcile(harness)
+            let before = try Self.state(harness)
+
+            func expectRefused(
+                _ method: HTTPRequest.Method, _ uri: String, token: String, body: ByteBuffer? = nil, _ status: Int, _ message: (String) -> Bool,
+                _ what: String
+            ) async throws {
+                try await client.execute(uri: uri, method: method, headers: bearer(token), body: body) {
+                    #expect(Int($0.status.code) == status, "\(what): answered \($0.status), expected \(status): \(errorBody($0).message)")
+                    #expect(message(errorBody($0).message), "\(what): \(errorBody($0).message)")
+                }
+                #expect(try Self.state(harness) == before, "\(what) changed something")
+            }
+            let pause = ByteBuffer(string: #"{"reason":"maintenance"}"#)
+
+            // Creating and planning.
+            for route in ["/v1/rollouts", "/v1/rollouts/plan"] {
+                try await expectRefused(
+                    .post, route, token: operatorToken, body: jsonBody(CreateRolloutRequest(policy: "nope")), 404,
+                    { $0 == "no policy \"nope\"; known: dns" }, "\(route): an unknown policy")
+                try await expectRefused(
+                    .post, route, token: operatorToken, body: ByteBuffer(string: #"{"policy":"dns","packages":["bind9"]}"#), 400,
+                    { $0.hasPrefix("packages[0]: ") }, "\(route): a pin without a version")
+                try await expectRefused(
+                    .post, route, token: operatorToken,
+                    body: ByteBuffer(string: #"{"policy":"dns","packages":["bind9=1:9.18.28-1~deb12u2","bind9=1.0;reboot"]}"#), 400,
+                    { $0.hasPrefix("packages[1]: ") }, "\(route): a pin with a shell metacharacter")
+                try await expectRefused(
+                    .post, route, token: operatorToken, body: ByteBuffer(string: #"{"policy":"dns","packages":[]}"#), 400,
+                    { $0.hasPrefix("packages: ") }, "\(route): an empty package list")
+                try await expectRefused(
+                    .post, route, token: operatorToken, body: ByteBuffer(string: #"{"packages":["bind9=1"]}"#), 400,
+                    { $0 == "policy: required field is missing" }, "\(route): no policy")
+            }
+
+            // Rollout ids.
+            for text in ["abc", "0", "-1", "1.5", "99999999999999999999"] {
+                try await expectRefused(
+                    .get, "/v1/rollouts/\(text)", token: harness.viewer, 400, { $0 == "path: rollout id must be a positive whole number" },
+                    "GET rollout \(text)")
+                try await expectRefused(
+                    .post, "/v1/rollouts/\(text)/pause", token: operatorToken, body: pause, 400,
+                    { $0 == "path: rollout id must be a positive whole number" }, "pause rollout \(text)")
+            }
+
+            // The long-poll's wait.
+            for wait in ["1000", "61", "-1", "soon", ""] {
+                try await expectRefused(
+                    .get, "/v1/hosts/dns1/assignment?wait=\(wait)", token: hosts["dns1"]!, 400, { $0 == "wait: seconds between 0 and 60" },
+                    "wait=\(wait)")
+            }
+
+            // Reasons.
+            for (decision, reason) in [
+                ("pause", "ok\u{1B}[31m"), ("approve", "line one\nline two"), ("abort", "tab\there"), ("resume", "del\u{7F}"),
+                ("pause", String(repeating: "é", count: 501)),
+            ] {
+                try await expectRefused(
+                    .post, "/v1/rollouts/\(id)/\(decision)", token: operatorToken, body: jsonBody(DecisionRequest(reason: reason)), 400,
+                    { $0 == "reason: at most 1000 bytes of printable text" }, "\(decision) with reason \(reason.debugDescription.prefix(40))")
+            }
+            for decision in ["pause", "resume", "abort"] {
+                try await expectRefused(
+                    .post, "/v1/rollouts/\(id)/\(decision)", token: operatorToken, body: ByteBuffer(string: "{}"), 400,
+                    { $0 == "reason: required to \(decision) a rollout" }, "\(decision) without a reason")
+            }
+            try await expectRefused(
+                .post, "/v1/rollouts/\(id)/approve", token: operatorToken, body: ByteBuffer(), 400, { $0 == "body: a JSON object is required" },
+                "approve without a body")
+        }
+    }
+}
+
+// MARK: - Helpers
+
+extension RolloutAPITests {
+    /// The callers of the authorisation table.
+    enum Who: String, CaseIterable, Sendable {
+        case anonymous, viewer
+        case operatorRole = "operator"
+        case admin
+        case enrollmentToken = "enrollment token"
+        case hostItself = "the host itself"
+        case otherHost = "another host"
+    }
+
+    /// Who may call each rollout route, written out so that a change of an access rule in
+    /// `APIRoute` fails here until it is made on purpose.
+    static let expectedNewRouteAccess: [String: Set<Who>] = {
+        let viewers: Set<Who> = [.viewer, .operatorRole, .admin]
+        let operators: Set<Who> = [.operatorRole, .admin]
+        return [
+            "PUT /v1/hosts/{hostID}/health": [.hostItself],
+            "GET /v1/hosts/{hostID}/assignment": [.hostItself],
+            "POST /v1/hosts/{hostID}/assignments/{assignmentID}/steps": [.hostItself],
+            "GET /v1/policies": viewers,
+            "POST /v1/rollouts/plan": viewers,
+            "POST /v1/rollouts": operators,
+            "GET /v1/rollouts": viewers,
+            "GET /v1/rollouts/{rolloutID}": viewers,
+            "POST /v1/rollouts/{rolloutID}/approve": operators,
+            "POST /v1/rollouts/{rolloutID}/pause": operators,
+            "POST /v1/rollouts/{rolloutID}/resume": operators,
+            "POST /v1/rollouts/{rolloutID}/abort": operators,
+        ]
+    }()
+
+    static func key(_ route: APIRoute) -> String { "\(route.method.rawValue) \(route.path)" }
+
+    /// Who an access rule admits, for the paths the test calls (`{hostID}` is the host itself).
+    static func allowed(by access: RouteAccess) -> Set<Who> {
+        func operators(from role: OperatorRole) -> Set<Who> {
+            Set(OperatorRole.allCases.filter { $0 >= role }.map { role -> Who in
+                switch role {
+                case .viewer: .viewer
+                case .operator: .operatorRole
+                case .admin: .admin
+                }
+            })
+        }
+        switch access {
+        case .anyone: return Set(Who.allCases)
+        case .enrollmentToken: return [.enrollmentToken]
+        case .hostItself: return [.hostItself]
+        case .operatorRole(let role): return operators(from: role)
+        case .operatorRoleOrHostItself(let role): return operators(from: role).union([.hostItself])
+        }
+    }
+
+    /// A plausible body for each route that takes one; whether it succeeds does not matter
+    /// to the authorisation table, only that it gets past authorisation.
+    static func body(for route: APIRoute) throws -> ByteBuffer? {
+        switch route {
+        case .enroll: jsonBody(EnrollRequest(hostID: Fixtures.host("dns9"), labels: Labels()))
+        case .putInventory: jsonBody(Fixtures.report())
+        case .createToken: jsonBody(CreateTokenRequest(name: "table", role: .viewer))
+        case .createEnrollmentToken: jsonBody(CreateEnrollmentTokenRequest(name: "table"))
+        case .putHealth: jsonBody(HealthReport(healthy: true, detail: "named.service active"))
+        case .reportStep: jsonBody(ApplyStepReport(step: .healthy, detail: "healthy"))
+        case .planRollout, .createRollout: jsonBody(CreateRolloutRequest(policy: "dns"))
+        case .approveWave, .pauseRollout, .resumeRollout, .abortRollout: jsonBody(DecisionRequest(reason: "authorisation table"))
+        default:
+            route.method == .GET ? nil : ByteBuffer(string: "{}")
+        }
+    }
+
+    /// Canaries in `test`, then `production` one host at a time after an operator's approval.
+    static let policy = Policy(
+        name: "dns",
+        waves: [
+            WaveSpec(name: "canary", selector: ["environment": ["test"]], strategy: .onePerGroup),
+            WaveSpec(name: "production", selector: ["environment": ["production"]], strategy: .batches(size: .hosts(1)), approval: .manual),
+        ],
+        roles: ["dns-resolver": RoleChecks(healthChecks: [.systemdUnit(name: "named.service")]), "web": RoleChecks()])
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "rollout-api-test")
+        logger.logLevel = .error
+        return logger
+    }
+
+    /// The harness's controller with the policy and without a reconciler of its own.
+    static func application(_ harness: ControllerHarness) -> some ApplicationProtocol {
+        var settings = ControllerSettings()
+        settings.port = 0
+        return buildApplication(
+            settings: settings, database: harness.database, clock: harness.clock, logger: quietLogger, policies: [policy], runReconciler: false)
+    }
+
+    /// Runs reconciler passes until one changes nothing.
+    @discardableResult
+    static func reconcile(_ harness: ControllerHarness) throws -> [ReconcileAction] {
+        let reconciler = ReconcilerService(
+            database: harness.database, clock: harness.clock, settings: ControllerSettings(), signal: ChangeSignal(), alerts: nil, logger: quietLogger)
+        var applied: [ReconcileAction] = []
+        for _ in 0..<20 {
+            let actions = try reconciler.pass()
+            if actions.isEmpty { return applied }
+            applied += actions
+        }
+        Issue.record("the reconciler did not settle in 20 passes: \(applied)")
+        return applied
+    }
+
+    static func operatorToken(_ harness: ControllerHarness) throws -> String {
+        try harness.database.createOperatorToken(name: "olga", role: .operator, expiresAtMs: nil, actor: .local("root"), nowMs: 0).token
+    }
+
+    /// dns1 (test), dns2 and dns3 (production, two regions) with bind9 pending; web1
+    /// (production) with nothing pending. Returns each host's token.
+    static func enrollFleet(_ client: some TestClientProtocol, _ harness: ControllerHarness) async throws -> [String: String] {
+        let fleet: [(String, [String: String], InventoryReport)] = [
+            ("dns1", ["role": "dns-resolver", "region": "fra", "environment": "test"], Fixtures.report()),
+            ("dns2", ["role": "dns-resolver", "region": "fra", "environment": "production"], Fixtures.report()),
+            ("dns3", ["role": "dns-resolver", "region": "ams", "environment": "production"], Fixtures.report()),
+            ("web1", ["role": "web", "region": "fra", "environment": "production"], Fixtures.report(candidates: [])),
+        ]
+        var tokens: [String: String] = [:]
+        for (host, labels, report) in fleet {
+            let token = try await client.enroll(host, labels: labels, with: harness.enrollment)
+            try await client.execute(uri: "/v1/hosts/\(host)/inventory", method: .put, headers: bearer(token), body: jsonBody(report)) {
+                #expect($0.status == .ok, "\(host) could not report: \(String(buffer: $0.body))")
+            }
+            tokens[host] = token
+        }
+        return tokens
+    }
+
+    static func createRollout(_ client: some TestClientProtocol, token: String) async throws -> Int64 {
+        try await client.execute(uri: "/v1/rollouts", method: .post, headers: bearer(token), body: jsonBody(CreateRolloutRequest(policy: "dns"))) {
+            guard $0.status == .created else { throw InvalidInput("create answered \($0.status): \(String(buffer: $0.body))") }
+            return try decode(RolloutDetail.self, $0).summary.id
+        }
+    }
+
+    static func decide(_ decision: String, _ id: Int64, _ body: ByteBuffer, _ token: String, _ client: some TestClientProtocol) async throws -> RolloutDetail {
+        try await client.execute(uri: "/v1/rollouts/\(id)/\(decision)", method: .post, headers: bearer(token), body: body) {
+            guard $0.status == .ok else { throw InvalidInput("\(decision) answered \($0.status): \(String(buffer: $0.body))") }
+            return try decode(RolloutDetail.self, $0)
+        }
+    }
+
+    static func poll(_ client: some TestClientProtocol, _ token: String, query: String) async throws -> AssignmentPoll {
+        try await client.execute(uri: "/v1/hosts/dns1/assignment?\(query)", method: .get, headers: bearer(token)) {
+            guard $0.status == .ok else { throw InvalidInput("poll answered \($0.status): \(String(buffer: $0.body))") }
+            return try decode(AssignmentPoll.self, $0)
+        }
+    }
+
+    /// The harness's snapshot and every rollout with its waves and assignments.
+    static func state(_ harness: ControllerHarness) throws -> String {
+        let rollouts = try harness.database.listRollouts()
+        let details = try rollouts.map { try harness.database.rolloutDetail($0.id, nowMs: harness.clock.nowMs(), staleAfterMs: 300_000) }
+        return try harness.snapshot() + String(decoding: try JSONEncoder.sortedForTests.encode(details), as: UTF8.self)
+    }
+}
+
+extension JSONEncoder {
+    fileprivate static var sortedForTests: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}
