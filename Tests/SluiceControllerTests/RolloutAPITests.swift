@@ -23,6 +23,11 @@ struct RolloutAPITests {
         for route in Self.expectedNewRouteAccess.keys.sorted() {
             #expect(table.contains(route), "\(route) is in the expected table but not in APIRoute.all")
         }
+        let newRoutes: [APIRoute] = [
+            .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
+            .pauseRollout, .resumeRollout, .abortRollout,
+        ]
+        #expect(Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout routes")
         try await Self.application(harness).test(.router) { client in
             let hosts = try await Self.enrollFleet(client, harness)
             let rollout = try await Self.createRollout(client, token: operatorToken)
@@ -223,6 +228,25 @@ struct RolloutAPITests {
         }
     }
 
+    /// Regression: `ChangeSignal.wait` returns at once in a cancelled task, so the poll loop
+    /// used to spin on the database (a whole core) until `wait` ran out.
+    @Test func aCancelledLongPollEndsAtOnceInsteadOfSpinningUntilItsWaitRunsOut() async throws {
+        let harness = try ControllerHarness()
+        try await Self.application(harness).test(.router) { client in
+            let hosts = try await Self.enrollFleet(client, harness)
+            let agent = hosts["dns1"]!
+            let clock = ContinuousClock()
+            let start = clock.now
+            let poll = Task {
+                try await client.execute(uri: "/v1/hosts/dns1/assignment?wait=30&known=none", method: .get, headers: bearer(agent)) { $0.status }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            poll.cancel()
+            _ = try? await poll.value
+            #expect(clock.now - start < .seconds(5), "the cancelled long-poll ran for \(clock.now - start) (wait was 30 s)")
+        }
+    }
+
     // MARK: Bad input
 
     @Test func badInputIsRefusedNamingTheProblemAndChangesNothing() async throws {
@@ -238,10 +262,11 @@ struct RolloutAPITests {
                 _ method: HTTPRequest.Method, _ uri: String, token: String, body: ByteBuffer? = nil, _ status: Int, _ message: (String) -> Bool,
                 _ what: String
             ) async throws {
-                try await client.execute(uri: uri, method: method, headers: bearer(token), body: body) {
-                    #expect(Int($0.status.code) == status, "\(what): answered \($0.status), expected \(status): \(errorBody($0).message)")
-                    #expect(message(errorBody($0).message), "\(what): \(errorBody($0).message)")
+                let (answered, text) = try await client.execute(uri: uri, method: method, headers: bearer(token), body: body) {
+                    (Int($0.status.code), errorBody($0).message)
                 }
+                #expect(answered == status, "\(what): answered \(answered), expected \(status): \(text)")
+                #expect(message(text), "\(what): \(text)")
                 #expect(try Self.state(harness) == before, "\(what) changed something")
             }
             let pause = ByteBuffer(string: #"{"reason":"maintenance"}"#)

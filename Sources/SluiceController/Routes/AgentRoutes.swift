@@ -13,7 +13,7 @@ struct AgentRoutes {
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
             let report = try await request.decodeJSON(HealthReport.self, context: context)
-            guard report.detail.utf8.count <= 2000 else { throw APIError.invalid("detail: longer than 2000 bytes") }
+            try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
             try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())
             signal.signal()
             return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
@@ -33,7 +33,7 @@ struct AgentRoutes {
                 let seen = signal.current
                 let assignment = try database.currentAssignment(for: host)
                 let etag = assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
-                if etag != known || ContinuousClock.now >= deadline {
+                if etag != known || ContinuousClock.now >= deadline || Task.isCancelled {
                     return JSONResponse(AssignmentPoll(etag: etag, assignment: assignment))
                 }
                 await signal.wait(after: seen, timeout: deadline - ContinuousClock.now)
@@ -45,12 +45,21 @@ struct AgentRoutes {
                 throw APIError.invalid("path: assignment id must be a positive whole number")
             }
             let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
-            guard report.detail.utf8.count <= 2000, (report.output?.utf8.count ?? 0) <= 64_000 else {
-                throw APIError.invalid("detail or output: too long (2000 and 64000 bytes at most)")
-            }
+            try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
+            if let output = report.output { try Self.checkText(output, field: "output", max: 64_000, multiline: true) }
             let state = try database.recordStep(host: caller.pathHost!, assignment: id, report: report, nowMs: clock.nowMs())
             signal.signal()
             return JSONResponse(StepAccepted(state: state))
+        }
+    }
+
+    /// Text from a host ends up in the audit log and on operators' terminals: bounded, and
+    /// free of control characters (terminal escapes); command output may keep its lines.
+    static func checkText(_ text: String, field: String, max: Int, multiline: Bool) throws {
+        guard text.utf8.count <= max else { throw APIError.invalid("\(field): longer than \(max) bytes") }
+        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t"] : []
+        guard text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && $0.value != 0x7F) || allowed.contains($0) }) else {
+            throw APIError.invalid("\(field): contains control characters")
         }
     }
 }
