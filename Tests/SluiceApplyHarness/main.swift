@@ -68,8 +68,19 @@ final class KillSwitch: Sendable {
         }
         guard count == occurrence else { return }
         guard let watch else { die(); return }
+        // The log may still hold an earlier run's lines: wait for a line written after this
+        // entry (the hold re-created the file, or it was empty).
+        @Sendable func identity() -> (inode: UInt64, size: Int) {
+            var info = stat()
+            return stat(watch, &info) == 0 ? (UInt64(info.st_ino), Int(info.st_size)) : (0, 0)
+        }
+        let armed = identity()
         Thread.detachNewThread {
-            while ((try? FileManager.default.attributesOfItem(atPath: watch)[.size] as? Int) ?? 0) == 0 { usleep(2_000) }
+            while true {
+                let now = identity()
+                if now.size > 0 && (armed.size == 0 || now.inode != armed.inode) { break }
+                usleep(2_000)
+            }
             self.die()
         }
     }

@@ -113,6 +113,15 @@ struct ApplyPartsTests {
         #expect(!dead.passed)
         #expect(dead.output.contains("refused") || dead.output.contains("no answer"), "\(dead.output)")
 
+        let http = try TinyHTTPServer(status: 204)
+        defer { http.stop() }
+        let tcp = await checker.run(.tcp(host: "127.0.0.1", port: http.port, timeoutSeconds: 1))
+        #expect(tcp.passed, "\(tcp.output)")
+        let httpOK = await checker.run(.http(url: "http://127.0.0.1:\(http.port)/health", expectStatus: 204, timeoutSeconds: 2))
+        #expect(httpOK.passed, "\(httpOK.output)")
+        let httpWrong = await checker.run(.http(url: "http://127.0.0.1:\(http.port)/health", expectStatus: 200, timeoutSeconds: 2))
+        #expect(!httpWrong.passed)
+        #expect(httpWrong.output == "HTTP 204")
         let tcpDead = await checker.run(.tcp(host: "127.0.0.1", port: closedPort, timeoutSeconds: 1))
         #expect(!tcpDead.passed)
         let ok = await checker.run(.command(CommandSpec(argv: ["true"])))
@@ -155,6 +164,42 @@ final class UDPEchoResolver: Sendable {
                 _ = withUnsafeMutablePointer(to: &peer) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, peerLength) }
                 }
+            }
+        }
+    }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+    }
+}
+
+/// Answers every HTTP request on loopback with a fixed status, on a thread.
+final class TinyHTTPServer: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init(status: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = descriptor
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound, listen(fd, 8) == 0 else { throw HostCommandError(description: "cannot listen on TCP") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = recv(client, &buffer, buffer.count, 0)
+                let reply = Array("HTTP/1.1 \(status) Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                _ = send(client, reply, reply.count, Int32(MSG_NOSIGNAL))
+                close(client)
             }
         }
     }

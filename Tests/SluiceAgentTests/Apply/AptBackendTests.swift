@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import SluiceAgent
 import SluiceCore
 import Testing
@@ -41,6 +42,7 @@ struct AptBackendTests {
         #expect(!FileManager.default.fileExists(atPath: root.path + "/usr/sbin/policy-rc.d.sluice-saved"))
         #expect(!FileManager.default.fileExists(atPath: root.path + RollbackArchive.baseDirectory + "/a-success"))
         #expect(root.backend().journal.entries().last?.outcome == .succeeded)
+        #expect(finished.rebootRequired == false)
     }
 
     @Test("the incident: v2 rejects the live config, is rolled back under hold, the same daemon answers every probe")
@@ -131,6 +133,53 @@ struct AptBackendTests {
         #expect(!root.hasPolicyRcD)
     }
 
+    @Test("cancelling the caller (SIGTERM's graceful shutdown) stops an apply only before the install", arguments: [
+        (ApplyJournalEntry.Phase.holding, ApplyOutcome.preflightFailed, "1.0-1 ii"),
+        (ApplyJournalEntry.Phase.installing, ApplyOutcome.succeeded, "2.0-1 ii"),
+    ])
+    func cancellation(at phase: ApplyJournalEntry.Phase, outcome: ApplyOutcome, version: String) async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        let holder = TaskHolder()
+        let backend = root.backend(journalObserver: { if $0.phase == phase { holder.cancel() } })
+        let instructions = try root.instructions(["resolverd=2.0-1"])
+        let task = Task { await backend.apply(instructions, assignmentID: "a-cancel") { _ in } }
+        holder.set(task)
+
+        let finished = await task.value
+
+        #expect(task.isCancelled)
+        #expect(finished.outcome == outcome, "\(finished.detail)")
+        #expect(try await root.installed("resolverd") == version)
+        #expect(try await root.audit().isEmpty)
+        #expect(!root.hasPolicyRcD)
+    }
+
+    @Test("a set that would remove a package is refused unless the policy allows removals", arguments: [false, true])
+    func removals(allowed: Bool) async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        try await root.chroot(["apt-get", "install", "-y", "-q", "resolverd-legacy=1.0-1"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        var instructions = try root.instructions(["resolverd=2.4-1"])
+        instructions.allowRemovals = allowed
+        let steps = StepRecorder()
+
+        let finished = await root.backend().apply(instructions, assignmentID: "a-removal", report: steps.reporter)
+
+        if allowed {
+            #expect(finished.outcome == .succeeded, "\(finished.detail)")
+            #expect(steps.first(.preflighted)?.detail.contains("will remove: resolverd-legacy") == true)
+            #expect(steps.first(.saved)?.detail.contains("resolverd-legacy 1.0-1") == true)
+            #expect(try await !root.installed("resolverd-legacy").hasSuffix("ii"))
+            #expect(try await root.installed("resolverd") == "2.4-1 ii")
+        } else {
+            #expect(finished.outcome == .preflightFailed)
+            #expect(finished.detail == "the package set would remove resolverd-legacy 1.0-1, and the policy does not allow removals")
+            #expect(try await root.installed("resolverd-legacy") == "1.0-1 ii")
+            #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        }
+    }
+
     @Test("a sick host is not touched: unhealthy before apply")
     func unhealthyHostIsNotTouched() async throws {
         let root = try await TestRoot.make()
@@ -143,5 +192,26 @@ struct AptBackendTests {
         #expect(finished.detail.contains("dns health.sluice.test"))
         #expect(try await root.installed("resolverd") == "1.0-1 ii")
         #expect(try await root.installed("resolverd-common").isEmpty)
+    }
+}
+
+/// Holds the task running an apply so a journal observer can cancel it from inside.
+final class TaskHolder: Sendable {
+    private let state = Mutex<(task: Task<ApplyStepReport, Never>?, cancelled: Bool)>((nil, false))
+
+    func set(_ task: Task<ApplyStepReport, Never>) {
+        let cancelled = state.withLock { value in
+            value.task = task
+            return value.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { value in
+            value.cancelled = true
+            return value.task
+        }
+        task?.cancel()
     }
 }

@@ -17,6 +17,7 @@ import Foundation
 /// | 2.1-1 | starts and validates, but never answers (health fails after restart) |
 /// | 2.2-1 | its postinst fails |
 /// | 2.3-1 | depends on `libmissing-fixture`, which no repository has |
+/// | 2.4-1 | conflicts with `resolverd-legacy` (1.0-1, also in the repository): apt must remove it |
 enum FixtureRepository {
     struct Variant {
         var version: String
@@ -24,6 +25,7 @@ enum FixtureRepository {
         var cflags: [String] = []
         var depends: String? = nil
         var postinstFails = false
+        var conflicts: String? = nil
     }
 
     static let variants = [
@@ -32,11 +34,12 @@ enum FixtureRepository {
         Variant(version: "2.1-1", major: 2, cflags: ["-DSILENT"]),
         Variant(version: "2.2-1", major: 2, postinstFails: true),
         Variant(version: "2.3-1", major: 2, depends: "libmissing-fixture"),
+        Variant(version: "2.4-1", major: 2, conflicts: "resolverd-legacy"),
     ]
 
     /// The repository directory, built on first use.
     static func directory() async throws -> String {
-        let path = "/var/tmp/sluice-test-repo-" + stableHash([source, initScript, postinst, "\(variants.count)", "2"])
+        let path = "/var/tmp/sluice-test-repo-" + stableHash([source, initScript, postinst, "\(variants.count)", "3"])
         if FileManager.default.fileExists(atPath: path + "/Packages") { return path }
         do {
             return try await withFileLock("/var/tmp/sluice-test-repo.lock") {
@@ -61,7 +64,7 @@ enum FixtureRepository {
         for variant in variants {
             let tree = work + "/resolverd-\(variant.version)"
             try write(tree + "/DEBIAN/control", control(
-                "resolverd", variant.version, architecture: "amd64", depends: variant.depends))
+                "resolverd", variant.version, architecture: "amd64", depends: variant.depends, conflicts: variant.conflicts))
             try write(tree + "/DEBIAN/conffiles", "/etc/resolverd.conf\n")
             try write(tree + "/DEBIAN/postinst", variant.postinstFails ? failingPostinst : postinst, mode: 0o755)
             try write(tree + "/DEBIAN/prerm", prerm, mode: 0o755)
@@ -76,15 +79,20 @@ enum FixtureRepository {
         try write(common + "/DEBIAN/control", control("resolverd-common", "2.0-1", architecture: "all", depends: nil))
         try write(common + "/usr/share/doc/resolverd-common/README", "shared data of resolverd 2\n")
         try await host(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", common, repository])
+        let legacy = work + "/resolverd-legacy"
+        try write(legacy + "/DEBIAN/control", control("resolverd-legacy", "1.0-1", architecture: "all", depends: nil))
+        try write(legacy + "/usr/share/doc/resolverd-legacy/README", "compatibility files that resolverd 2.4 replaces\n")
+        try await host(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", legacy, repository])
         try FileManager.default.removeItem(atPath: work)
         let index = try await host(["dpkg-scanpackages", "-m", repository])
             .replacingOccurrences(of: "Filename: " + repository + "/", with: "Filename: ./")
         try write(repository + "/Packages", index)
     }
 
-    private static func control(_ name: String, _ version: String, architecture: String, depends: String?) -> String {
+    private static func control(_ name: String, _ version: String, architecture: String, depends: String?, conflicts: String? = nil) -> String {
         var text = "Package: \(name)\nVersion: \(version)\nArchitecture: \(architecture)\nMaintainer: Sluice tests <tests@sluice.invalid>\n"
         if let depends { text += "Depends: \(depends)\n" }
+        if let conflicts { text += "Conflicts: \(conflicts)\n" }
         return text + "Section: net\nPriority: optional\nDescription: Sluice apply-test fixture\n a tiny DNS server standing in for bind9\n"
     }
 
@@ -100,6 +108,8 @@ enum FixtureRepository {
         set -e
         if [ "$1" = configure ]; then
             if [ -n "$2" ]; then invoke-rc.d resolverd restart; else invoke-rc.d resolverd start; fi
+            # Stay a moment in the middle of dpkg's run, where the crash tests cut the power.
+            sleep 0.3
         fi
         exit 0
 
