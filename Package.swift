@@ -100,9 +100,15 @@ let package = Package(
         .executableTarget(
             name: "sluicectl",
             dependencies: [
-                "SluiceClient", "SluiceAPI", "SluiceCore", "SluiceYAML",
+                "SluiceClient", "SluiceAPI", "SluiceCore", "SluiceYAML", "SluiceStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+        // Measures the audit log at a million events: `swift run -c release sluice-bench audit`.
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: ["SluiceStore", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // Build-time tool: turns Migrations/*.sql into Swift source so that an installed
@@ -110,6 +116,8 @@ let package = Package(
         .executableTarget(name: "embed-migrations", swiftSettings: strict),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
 
+        // Shared fixtures for the test targets (not shipped).
+        .target(name: "SluiceTestSupport", dependencies: ["SluiceCore"], path: "Tests/SluiceTestSupport", swiftSettings: testSettings),
         .testTarget(
             name: "SluiceCoreTests",
             dependencies: ["SluiceCore", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -117,13 +125,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceStore", "SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SluiceStore", "SluiceCore", "SluiceTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: testSettings
         ),
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore",
+                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

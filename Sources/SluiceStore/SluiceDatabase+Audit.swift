@@ -39,18 +39,9 @@ extension SluiceDatabase {
     }
 
     /// Walks the whole chain and returns the first row that does not follow from the one
-    /// before it, or `nil` when the chain is intact.
+    /// before it, or `nil` when the chain is intact. `verifyAudit()` says more.
     public func verifyAuditChain() throws -> AuditChain.Break? {
-        try writer.read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_events ORDER BY seq")
-            var verifier = AuditChain.Verifier()
-            while let row = try cursor.next() {
-                if let broken = verifier.check(AuditEvent(row: row), prevHash: row["prev_hash"], hash: row["hash"]) {
-                    return broken
-                }
-            }
-            return nil
-        }
+        try verifyAudit().problem.map { AuditChain.Break(seq: $0.seq, reason: $0.message) }
     }
 }
 
@@ -68,31 +59,6 @@ public enum AuditChain {
         public var seq: Int64
         public var reason: String
         public var description: String { "audit chain broken at seq \(seq): \(reason)" }
-    }
-
-    struct Verifier {
-        var previousSeq: Int64 = 0
-        var previousHash = Data(count: 32)
-
-        mutating func check(_ event: AuditEvent, prevHash: Data, hash: Data) -> Break? {
-            defer {
-                previousSeq = event.seq
-                previousHash = hash
-            }
-            if event.seq != previousSeq + 1 {
-                return Break(
-                    seq: event.seq,
-                    reason: event.seq > previousSeq + 1
-                        ? "rows \(previousSeq + 1)...\(event.seq - 1) are missing (deleted)" : "out of order after seq \(previousSeq)")
-            }
-            if prevHash != previousHash {
-                return Break(seq: event.seq, reason: "does not link to the row before it (a row was removed, inserted or replaced)")
-            }
-            if AuditChain.hash(previous: prevHash, event: event) != hash {
-                return Break(seq: event.seq, reason: "its content does not match its hash (the row was edited)")
-            }
-            return nil
-        }
     }
 }
 

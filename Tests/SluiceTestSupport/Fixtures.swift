@@ -1,11 +1,12 @@
 import SluiceCore
 
-enum Fixtures {
-    static func host(_ id: String) -> HostID { try! HostID(parsing: id) }
+/// Small, valid domain values for tests across targets.
+public enum Fixtures {
+    public static func host(_ id: String) -> HostID { try! HostID(parsing: id) }
 
-    static func labels(_ values: [String: String]) -> Labels { try! Labels(validating: values) }
+    public static func labels(_ values: [String: String]) -> Labels { try! Labels(validating: values) }
 
-    static func report(candidates: [(String, String, String, Bool)] = [("bind9", "1:9.18.24-1", "1:9.18.28-1~deb12u2", true)]) -> InventoryReport {
+    public static func report(candidates: [(String, String, String, Bool)] = [("bind9", "1:9.18.24-1", "1:9.18.28-1~deb12u2", true)]) -> InventoryReport {
         InventoryReport(
             agentVersion: "0.1.0",
             os: OSRelease(id: "debian", versionID: "12", versionCodename: "bookworm", prettyName: "Debian GNU/Linux 12 (bookworm)"),

@@ -1,0 +1,16 @@
+import SluiceCore
+
+/// The audit routes. Not yet in `APIRoute.all`, the router or `openapi/sluice-v1.yaml`:
+/// they are wired there separately (see `AuditRoutes` in SluiceController).
+extension APIRoute {
+    /// `GET /v1/audit?since&until&rollout&host&region&group&package&actor&kind&after&through&limit&take`:
+    /// an `AuditPage` of events in sequence order (`AuditQuery.parameters` names the parameters).
+    public static let queryAudit = APIRoute(.GET, "/v1/audit", .operatorRole(.viewer))
+    /// `GET /v1/audit/verify`: an `AuditVerification` of the whole chain.
+    public static let verifyAudit = APIRoute(.GET, "/v1/audit/verify", .operatorRole(.viewer))
+    /// `GET /v1/rollouts/{rolloutID}/history`: the `RolloutHistory` a postmortem is computed from.
+    public static let rolloutHistory = APIRoute(.GET, "/v1/rollouts/{rolloutID}/history", .operatorRole(.viewer))
+
+    /// The audit routes, to append to `all`.
+    public static let audit: [APIRoute] = [queryAudit, verifyAudit, rolloutHistory]
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import SluiceAPI
+import SluiceCore
+import SluiceStore
+
+/// The audit log, read-only: queries, chain verification, and a rollout's history for
+/// postmortems. Mount with `AuditRoutes(database:).register(on: api)` beside the others.
+struct AuditRoutes {
+    let database: SluiceDatabase
+
+    func register(on api: APIRouter) {
+        api.add(.queryAudit) { request, _, _ in
+            var parameters: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters {
+                let key = String(name)
+                guard parameters[key] == nil else { throw APIError.invalid("query: \(key) given twice") }
+                parameters[key] = String(value)
+            }
+            let query = try AuditQuery(parameters: parameters)
+            return JSONResponse(try database.auditPage(query))
+        }
+
+        api.add(.verifyAudit) { _, _, _ in
+            JSONResponse(try database.verifyAudit())
+        }
+
+        api.add(.rolloutHistory) { _, context, _ in
+            guard let text = context.parameters.get("rolloutID"), let id = Int64(text), id > 0 else {
+                throw APIError.invalid("path: rollout id must be a positive whole number")
+            }
+            return JSONResponse(try database.rolloutHistory(id))
+        }
+    }
+}

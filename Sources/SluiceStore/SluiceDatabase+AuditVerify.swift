@@ -1,0 +1,157 @@
+import Crypto
+import Dispatch
+import Foundation
+import GRDB
+import SluiceCore
+import Synchronization
+
+extension SluiceDatabase {
+    /// Walks the whole hash chain and names the first row that was edited, deleted,
+    /// inserted or reordered.
+    ///
+    /// Rows are streamed with a cursor and hashed straight from SQLite's buffers. On a file
+    /// database the sequence range is cut into chunks verified in parallel, one read
+    /// connection each, then stitched: each chunk's first row must link to the previous
+    /// chunk's last. A break is then diagnosed from the rows around it. Deleting the newest
+    /// rows is caught too, by SQLite's own counter of the highest sequence number written.
+    /// - Parameters:
+    ///   - workers: parallel readers; defaults to the processor count.
+    ///   - parallelAbove: below this many sequence numbers one reader does it all.
+    public func verifyAudit(
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount, parallelAbove: Int64 = 100_000
+    ) throws -> AuditVerification {
+        let started = ContinuousClock.now
+        func elapsed() -> Int64 {
+            let d = ContinuousClock.now - started
+            return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+        }
+        let bounds = try writer.read { db -> (Int64?, Int64?, Int64?) in
+            let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM audit_events")
+            let written = try db.tableExists("sqlite_sequence")
+                ? try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'") : nil
+            return (row?[0], row?[1], written)
+        }
+        guard let low = bounds.0, let high = bounds.1 else {
+            let problem = (bounds.2 ?? 0) > 0
+                ? AuditChainProblem(kind: .deleted, seq: 1, lastSeq: bounds.2, message: "every row is missing (deleted): \(bounds.2!) were written")
+                : nil
+            return AuditVerification(rows: 0, firstSeq: nil, lastSeq: nil, headHash: nil, problem: problem, elapsedMs: elapsed())
+        }
+        let parts = workers > 1 && high - low >= parallelAbove ? workers * 2 : 1
+        let size = (high - low + 1 + Int64(parts) - 1) / Int64(parts)
+        let results = Mutex([Result<ChunkScan, any Error>?](repeating: nil, count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { index in
+            let from = low + Int64(index) * size
+            let result = Result { try writer.read { db in try Self.scanChunk(db, from: from, through: min(high, from + size - 1)) } }
+            results.withLock { $0[index] = result }
+        }
+
+        // Stitch the chunks in order; the first failure anywhere is the answer.
+        var expectedSeq: Int64 = 1
+        var expectedPrev = [UInt8](repeating: 0, count: 32)
+        var rows: Int64 = 0
+        var failure: Int64?
+        for result in results.withLock({ $0 }) {
+            let scan = try result!.get()
+            guard let first = scan.firstSeq else { continue }
+            if first != expectedSeq || scan.firstPrev != expectedPrev {
+                failure = first
+                break
+            }
+            if let broken = scan.failureSeq {
+                failure = broken
+                rows += scan.rowsBeforeFailure
+                break
+            }
+            rows += scan.rows
+            expectedSeq = scan.lastSeq + 1
+            expectedPrev = scan.lastHash
+        }
+        if let failure {
+            let problem = try writer.read { db in try Self.diagnose(db, at: failure) }
+            return AuditVerification(rows: rows, firstSeq: low, lastSeq: high, headHash: nil, problem: problem, elapsedMs: elapsed())
+        }
+        var problem: AuditChainProblem?
+        if let written = bounds.2, written > high {
+            problem = AuditChainProblem(
+                kind: .deleted, seq: high + 1, lastSeq: written,
+                message: "\(written - high > 1 ? "rows \(high + 1)...\(written), the newest, are" : "row \(written), the newest, is") missing (deleted): \(written) rows were written")
+        }
+        return AuditVerification(rows: rows, firstSeq: low, lastSeq: high, headHash: hexString(expectedPrev), problem: problem, elapsedMs: elapsed())
+    }
+
+    /// What one chunk of the sequence range looked like.
+    struct ChunkScan: Sendable {
+        var rows: Int64 = 0
+        var firstSeq: Int64?
+        var firstPrev: [UInt8] = []
+        var lastSeq: Int64 = 0
+        var lastHash: [UInt8] = []
+        /// The first row inside the chunk that does not follow from the one before it (for the
+        /// chunk's first row: whose content does not match its hash).
+        var failureSeq: Int64?
+        var rowsBeforeFailure: Int64 = 0
+    }
+
+    static let chainColumns = "seq, at_ms, actor, kind, rollout_id, wave, host_id, region, group_key, package, details, prev_hash, hash"
+
+    /// Hashes every row of `from...through` from SQLite's own buffers, without building
+    /// strings: the same bytes as `AuditEvent.canonicalBytes`.
+    static func scanChunk(_ db: Database, from: Int64, through: Int64) throws -> ChunkScan {
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT \(chainColumns) FROM audit_events WHERE seq BETWEEN ? AND ? ORDER BY seq", arguments: [from, through])
+        var scan = ChunkScan()
+        var canonical = CanonicalBytes()
+        var previous = [UInt8](repeating: 0, count: 32)
+        func same(_ data: Data, _ bytes: UnsafeRawBufferPointer) -> Bool {
+            data.count == 32 && data.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, 32) == 0 }
+        }
+        while let row = try cursor.next() {
+            let seq: Int64 = row[0]
+            canonical.reset()
+            let linked = try row.withUnsafeData(atIndex: 11) { data -> Bool in
+                guard let data else { return false }
+                canonical.raw(data)
+                return previous.withUnsafeBytes { same(data, $0) }
+            }
+            canonical.header()
+            canonical.number(seq)
+            canonical.number(row[1])
+            try row.withUnsafeData(atIndex: 2) { canonical.field($0) }
+            try row.withUnsafeData(atIndex: 3) { canonical.field($0) }
+            if row.hasNull(atIndex: 4) { canonical.absent() } else { canonical.number(row[4]) }
+            for index in 5...10 { try row.withUnsafeData(atIndex: index) { canonical.field($0) } }
+            let digest = SHA256.hash(data: canonical.bytes)
+            let matches = try row.withUnsafeData(atIndex: 12) { data -> Bool in
+                guard let data, digest.withUnsafeBytes({ same(data, $0) }) else { return false }
+                previous.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+                return true
+            }
+            let follows = scan.firstSeq == nil || (seq == scan.lastSeq + 1 && linked)
+            if scan.firstSeq == nil {
+                scan.firstSeq = seq
+                scan.firstPrev = try row.withUnsafeData(atIndex: 11) { $0.map(Array.init) ?? [] }
+            }
+            guard follows && matches else {
+                scan.failureSeq = seq
+                scan.rowsBeforeFailure = scan.rows
+                return scan
+            }
+            scan.lastSeq = seq
+            scan.rows += 1
+        }
+        scan.lastHash = previous
+        return scan
+    }
+
+    /// Reads the rows around the break at `seq` and names what happened there.
+    static func diagnose(_ db: Database, at seq: Int64) throws -> AuditChainProblem {
+        let before = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1", arguments: [seq])
+        let expectedSeq = (before?["seq"] as Int64? ?? 0) + 1
+        let expectedPrev = (before?["hash"] as Data?).map(Array.init) ?? [UInt8](repeating: 0, count: 32)
+        let window = try Row.fetchAll(
+            db, sql: "SELECT \(chainColumns) FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?", arguments: [seq, AuditChain.diagnosisWindow]
+        ).map { AuditChain.ChainRow(event: AuditEvent(row: $0), prevHash: Array($0["prev_hash"] as Data), hash: Array($0["hash"] as Data)) }
+        return AuditChain.diagnose(expectedSeq: expectedSeq, expectedPrev: expectedPrev, window: window)
+    }
+}
