@@ -59,3 +59,14 @@ public struct StepAccepted: Sendable, Codable, Equatable {
     public var state: AssignmentState
     public init(state: AssignmentState) { self.state = state }
 }
+
+/// `POST /v1/hosts/{id}/resolve` (body: a `DecisionRequest` with the reason): the host's
+/// failed assignments no longer hold their group's capacity.
+public struct ResolveResponse: Sendable, Codable, Equatable {
+    public var hostID: HostID
+    public var resolved: Int
+    public init(hostID: HostID, resolved: Int) {
+        self.hostID = hostID
+        self.resolved = resolved
+    }
+}

@@ -44,3 +44,9 @@ extension SluiceHTTPClient {
         try await send("POST", "/v1/hosts/\(host)/assignments/\(assignment)/steps", body: report)
     }
 }
+
+extension SluiceHTTPClient {
+    public func resolve(host: HostID, reason: String) async throws -> ResolveResponse {
+        try await send("POST", "/v1/hosts/\(host)/resolve", body: DecisionRequest(reason: reason))
+    }
+}

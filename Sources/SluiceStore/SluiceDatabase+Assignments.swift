@@ -108,3 +108,25 @@ extension SluiceDatabase {
                 region: try label(db, host, "region"), details: json(["detail": detail, "from": previous.map { $0 ? "healthy" : "unhealthy" } ?? "unknown"])))
     }
 }
+
+extension SluiceDatabase {
+    /// An operator declares a host's failed assignments dealt with: they stop holding their
+    /// group's `max_unavailable` capacity. Audited with the operator and the reason.
+    /// - Returns: how many failed assignments were resolved.
+    @discardableResult
+    public func resolveFailures(host: HostID, reason: String, actor: Actor, nowMs: Int64) throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE assignments SET resolved_at_ms = ?, updated_at_ms = ? WHERE host_id = ? AND state = 'failed' AND resolved_at_ms IS NULL",
+                arguments: [nowMs, nowMs, host.rawValue])
+            let count = db.changesCount
+            guard count > 0 else { throw StoreError.conflict("host \(host) has no unresolved failed assignment") }
+            try appendAudit(
+                db,
+                AuditEvent(
+                    atMs: nowMs, actor: actor.description, kind: "host.resolved", hostID: host.rawValue, region: try label(db, host, "region"),
+                    details: json(["reason": reason, "assignments": String(count)])))
+            return count
+        }
+    }
+}

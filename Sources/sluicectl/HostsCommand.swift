@@ -5,7 +5,20 @@ import SluiceCore
 
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hosts", abstract: "The enrolled hosts.", subcommands: [List.self, Show.self], defaultSubcommand: List.self)
+        commandName: "hosts", abstract: "The enrolled hosts.", subcommands: [List.self, Show.self, Resolve.self], defaultSubcommand: List.self)
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Declare a host's failed updates dealt with, so its redundancy group may proceed again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The host id.") var host: String
+        @Option(help: "What was done, for the audit log.") var reason: String
+
+        func run() async throws {
+            let answer = try await global.client().resolve(host: try HostID(parsing: host), reason: reason)
+            try global.emit(answer) { "resolved \(answer.resolved) failed assignment(s) of \(answer.hostID)\n" }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

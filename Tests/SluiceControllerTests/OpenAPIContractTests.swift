@@ -495,6 +495,23 @@ import Yams
             try await session.call(.reportStep, path: "/v1/hosts/ns1.fra/assignments/999/steps", token: host, body: started, expect: 404)
             try await session.call(.reportStep, path: steps, token: host, body: Data(#"{"step":"begun","detail":""}"#.utf8), expect: 400)
 
+            // The apply ends `failed` (rollback unhealthy): the host holds its group's capacity
+            // until an operator resolves it, once.
+            let resolve = "/v1/hosts/ns1.fra/resolve"
+            let dealtWith = try encoder.encode(DecisionRequest(reason: "CHG-1044 named restored by hand"))
+            try await session.call(.resolveHost, path: resolve, token: admin, body: dealtWith, expect: 409)
+            let failed = try encoder.encode(ApplyStepReport(step: .finished, detail: "health failed after the rollback", outcome: .failed))
+            try await session.call(.reportStep, path: steps, token: host, body: failed, expect: 200)
+            try await session.call(.resolveHost, path: resolve, token: viewer, body: dealtWith, expect: 403)
+            try await session.call(.resolveHost, path: resolve, token: host, body: dealtWith, expect: 403)
+            try await session.call(.resolveHost, path: resolve, token: admin, body: encoder.encode(DecisionRequest()), expect: 400)
+            try await session.call(.resolveHost, path: resolve, token: admin, body: encoder.encode(DecisionRequest(reason: "")), expect: 400)
+            try await session.call(.resolveHost, path: resolve, token: admin, body: encoder.encode(DecisionRequest(reason: "ok\u{1B}[31m")), expect: 400)
+            try await session.call(.resolveHost, path: "/v1/hosts/NS1/resolve", token: admin, body: dealtWith, expect: 400)
+            let resolved = try await session.call(.resolveHost, path: resolve, token: admin, body: dealtWith, expect: 200, as: ResolveResponse.self)
+            #expect(resolved == ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 1))
+            try await session.call(.resolveHost, path: resolve, token: admin, body: dealtWith, expect: 409)
+
             let because = try encoder.encode(DecisionRequest(reason: "CHG-1043"))
             try await session.call(.pauseRollout, path: "/v1/rollouts/\(rollout)/pause", token: admin, body: encoder.encode(DecisionRequest()), expect: 400)
             try await session.call(.pauseRollout, path: "/v1/rollouts/\(rollout)/pause", token: admin, body: because, expect: 200)
@@ -670,8 +687,13 @@ extension OpenAPIContractTests {
                 name: "RolloutList", uses: [.response(.listRollouts, 200)],
                 full: { RolloutList(rollouts: [try fullRolloutSummary()]) }, minimal: { RolloutList(rollouts: [try minimalRolloutSummary()]) }),
             BodySample(
-                name: "DecisionRequest", uses: [.request(.approveWave), .request(.pauseRollout), .request(.resumeRollout), .request(.abortRollout)],
+                name: "DecisionRequest",
+                uses: [.request(.approveWave), .request(.pauseRollout), .request(.resumeRollout), .request(.abortRollout), .request(.resolveHost)],
                 full: { DecisionRequest(wave: "production", reason: "CHG-1042: canary healthy for 24 h") }, minimal: { DecisionRequest() }),
+            BodySample(
+                name: "ResolveResponse", uses: [.response(.resolveHost, 200)],
+                full: { ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 2) },
+                minimal: { ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 1) }),
             BodySample(name: "ErrorResponse", uses: [.everyErrorResponse], full: { error }, minimal: { error }),
         ]
 

@@ -26,7 +26,7 @@ struct RolloutAPITests {
         }
         let newRoutes: [APIRoute] = [
             .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
-            .pauseRollout, .resumeRollout, .abortRollout,
+            .pauseRollout, .resumeRollout, .abortRollout, .resolveHost,
         ]
         #expect(Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout routes")
         try await Self.application(harness).test(.router) { client in
@@ -176,6 +176,109 @@ struct RolloutAPITests {
                 #expect(detail.waves[1].approvedBy == winner)
                 _ = try await Self.decide("abort", id, jsonBody(DecisionRequest(reason: "next round")), operatorToken, client)
             }
+        }
+    }
+
+    // MARK: Failed hosts
+
+    /// A host whose apply ended `failed` (rollback unhealthy) keeps holding its redundancy
+    /// group's `max_unavailable` until an operator resolves it: the other member of the group
+    /// waits, and starts once the failure is resolved.
+    @Test func aFailedHostHoldsItsGroupsCapacityUntilAnOperatorResolvesIt() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        // Both hosts in one wave and one group (role, region; max_unavailable 1); one failure
+        // is within the budget, so the rollout runs on instead of halting.
+        let pair = Policy(
+            name: "pair", waves: [WaveSpec(name: "all", selector: ["environment": ["production"]], strategy: .all, failureBudget: 1)],
+            roles: ["dns-resolver": RoleChecks(healthChecks: [.systemdUnit(name: "named.service")])])
+        try await Self.application(harness, policies: [pair]).test(.router) { client in
+            var tokens: [String: String] = [:]
+            for host in ["dns2", "dns4"] {
+                let token = try await client.enroll(
+                    host, labels: ["role": "dns-resolver", "region": "fra", "environment": "production"], with: harness.enrollment)
+                try await client.execute(uri: "/v1/hosts/\(host)/inventory", method: .put, headers: bearer(token), body: jsonBody(Fixtures.report())) {
+                    #expect($0.status == .ok, "\(host) could not report: \(String(buffer: $0.body))")
+                }
+                tokens[host] = token
+            }
+            let created = try await client.execute(
+                uri: "/v1/rollouts", method: .post, headers: bearer(operatorToken), body: jsonBody(CreateRolloutRequest(policy: "pair"))
+            ) {
+                #expect($0.status == .created, "\(String(buffer: $0.body))")
+                return try decode(RolloutDetail.self, $0)
+            }
+            let rollout = created.summary.id
+            #expect(created.waves.map { $0.hosts.map(\.hostID.rawValue).sorted() } == [["dns2", "dns4"]])
+
+            func states() throws -> [String: AssignmentState] {
+                let detail = try harness.database.rolloutDetail(rollout, nowMs: harness.clock.nowMs(), staleAfterMs: 300_000)
+                return Dictionary(uniqueKeysWithValues: detail.waves.flatMap(\.hosts).map { ($0.hostID.rawValue, $0.state) })
+            }
+            func holding() throws -> [String] {
+                try harness.database.reconcileSnapshot(staleAfterMs: 300_000).assignments.filter(\.holdsCapacity).map(\.hostID.rawValue).sorted()
+            }
+
+            // One member at a time: dns2 starts, dns4 waits for the group's capacity.
+            try Self.reconcile(harness)
+            #expect(try states() == ["dns2": .started, "dns4": .pending])
+            let assignment = try #require(try harness.database.currentAssignment(for: Fixtures.host("dns2")), "dns2 was not started")
+
+            // dns2's apply ends failed.
+            let steps = "/v1/hosts/dns2/assignments/\(assignment.id)/steps"
+            for (report, state) in [
+                (ApplyStepReport(step: .started, detail: "starting"), AssignmentState.applying),
+                (ApplyStepReport(step: .finished, detail: "named.service failed after the rollback", outcome: .failed), .failed),
+            ] {
+                let accepted = try await client.execute(uri: steps, method: .post, headers: bearer(tokens["dns2"]!), body: jsonBody(report)) {
+                    #expect($0.status == .ok, "\(report.step): \(String(buffer: $0.body))")
+                    return try decode(StepAccepted.self, $0)
+                }
+                #expect(accepted.state == state)
+            }
+
+            // The failure is unresolved: it holds the group, and dns4 stays pending however often the reconciler runs.
+            let actions = try Self.reconcile(harness)
+            #expect(!actions.contains { if case .startAssignment = $0 { true } else { false } }, "started a host of a held group: \(actions)")
+            #expect(!actions.contains { if case .halt = $0 { true } else { false } }, "one failure within the budget halted: \(actions)")
+            #expect(try states() == ["dns2": .failed, "dns4": .pending])
+            #expect(try holding() == ["dns2"])
+
+            // Refused resolves change nothing: a viewer, the host itself, no reason, a reason with control characters.
+            let before = try Self.state(harness)
+            let resolve = "/v1/hosts/dns2/resolve"
+            let dealtWith = jsonBody(DecisionRequest(reason: "CHG-11 named restored by hand"))
+            for (token, body, status, what) in [
+                (harness.viewer, dealtWith, 403, "a viewer"), (tokens["dns2"]!, dealtWith, 403, "the host itself"),
+                (operatorToken, ByteBuffer(string: "{}"), 400, "no reason"), (operatorToken, jsonBody(DecisionRequest(reason: "")), 400, "an empty reason"),
+                (operatorToken, jsonBody(DecisionRequest(reason: "line one\nline two")), 400, "a reason with a newline"),
+            ] {
+                try await client.execute(uri: resolve, method: .post, headers: bearer(token), body: body) {
+                    #expect(Int($0.status.code) == status, "\(what): answered \($0.status): \(String(buffer: $0.body))")
+                }
+                #expect(try Self.state(harness) == before, "a refused resolve (\(what)) wrote something")
+                #expect(try holding() == ["dns2"], "a refused resolve (\(what)) released the group")
+            }
+
+            // The operator resolves it: audited with the operator and the reason; a second resolve has nothing to do.
+            let resolved = try await client.execute(uri: resolve, method: .post, headers: bearer(operatorToken), body: dealtWith) {
+                #expect($0.status == .ok, "\(String(buffer: $0.body))")
+                return try decode(ResolveResponse.self, $0)
+            }
+            #expect(resolved == ResolveResponse(hostID: Fixtures.host("dns2"), resolved: 1))
+            try await client.execute(uri: resolve, method: .post, headers: bearer(operatorToken), body: dealtWith) {
+                #expect($0.status == .conflict)
+                #expect(errorBody($0).code == "conflict")
+            }
+            let resolutions = try harness.database.auditEvents().filter { $0.kind == "host.resolved" }
+            #expect(resolutions.map { "\($0.actor) \($0.hostID ?? "-")" } == ["operator:olga dns2"])
+            #expect(resolutions.first?.details.contains("CHG-11 named restored by hand") == true, "\(resolutions.first?.details ?? "no event")")
+
+            // The group is free again: dns2 no longer counts against it, and dns4 starts.
+            #expect(try holding() == [])
+            try Self.reconcile(harness)
+            #expect(try states() == ["dns2": .failed, "dns4": .started])
+            #expect(try holding() == ["dns4"])
         }
     }
 
@@ -361,6 +464,7 @@ extension RolloutAPITests {
             "POST /v1/rollouts/{rolloutID}/pause": operators,
             "POST /v1/rollouts/{rolloutID}/resume": operators,
             "POST /v1/rollouts/{rolloutID}/abort": operators,
+            "POST /v1/hosts/{hostID}/resolve": operators,
         ]
     }()
 
@@ -397,7 +501,7 @@ extension RolloutAPITests {
         case .putHealth: jsonBody(HealthReport(healthy: true, detail: "named.service active"))
         case .reportStep: jsonBody(ApplyStepReport(step: .healthy, detail: "healthy"))
         case .planRollout, .createRollout: jsonBody(CreateRolloutRequest(policy: "dns"))
-        case .approveWave, .pauseRollout, .resumeRollout, .abortRollout: jsonBody(DecisionRequest(reason: "authorisation table"))
+        case .approveWave, .pauseRollout, .resumeRollout, .abortRollout, .resolveHost: jsonBody(DecisionRequest(reason: "authorisation table"))
         default:
             route.method == .GET ? nil : ByteBuffer(string: "{}")
         }
@@ -418,12 +522,12 @@ extension RolloutAPITests {
         return logger
     }
 
-    /// The harness's controller with the policy and without a reconciler of its own.
-    static func application(_ harness: ControllerHarness) -> some ApplicationProtocol {
+    /// The harness's controller with the policy (or `policies`) and without a reconciler of its own.
+    static func application(_ harness: ControllerHarness, policies: [Policy] = [policy]) -> some ApplicationProtocol {
         var settings = ControllerSettings()
         settings.port = 0
         return buildApplication(
-            settings: settings, database: harness.database, clock: harness.clock, logger: quietLogger, policies: [policy], runReconciler: false)
+            settings: settings, database: harness.database, clock: harness.clock, logger: quietLogger, policies: policies, runReconciler: false)
     }
 
     /// Runs reconciler passes until one changes nothing.

@@ -86,4 +86,25 @@ struct RolloutStoreTests {
         }
         #expect(try database.apply(.startAssignment(rollout: id, assignment: assignment.id, host: assignment.hostID), nowMs: 16) == false)
     }
+
+    @Test func aFailedHostHoldsItsGroupUntilAnOperatorResolvesIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (database, id) = try Self.fleet(dir)
+        #expect(try database.apply(.startWave(rollout: id, wave: 0), nowMs: 10))
+        let a = try #require(try database.rolloutDetail(id, nowMs: 11, staleAfterMs: 60_000).waves[0].hosts.first)
+        #expect(try database.apply(.startAssignment(rollout: id, assignment: a.id, host: a.hostID), nowMs: 12))
+        try database.recordStep(host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .started, detail: "go"), nowMs: 13)
+        try database.recordStep(
+            host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .finished, detail: "rollback unhealthy", outcome: .failed), nowMs: 14)
+        // Even after the rollout halts, the failed host keeps holding its group.
+        #expect(try database.apply(.halt(rollout: id, wave: 0, reason: "failed"), nowMs: 15))
+        var holding = try database.reconcileSnapshot(staleAfterMs: 60_000).assignments.filter(\.holdsCapacity)
+        #expect(holding.map(\.hostID) == [a.hostID])
+        #expect(throws: StoreError.self) { try database.resolveFailures(host: Fixtures.host("p1"), reason: "x", actor: .operatorNamed("alice"), nowMs: 16) }
+        #expect(try database.resolveFailures(host: a.hostID, reason: "restored by hand", actor: .operatorNamed("alice"), nowMs: 16) == 1)
+        holding = try database.reconcileSnapshot(staleAfterMs: 60_000).assignments.filter(\.holdsCapacity)
+        #expect(holding.isEmpty)
+        #expect(try database.auditEvents().last?.kind == "host.resolved")
+    }
 }

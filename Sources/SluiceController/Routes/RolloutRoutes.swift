@@ -12,6 +12,7 @@ struct RolloutRoutes {
     let signal: ChangeSignal
 
     func register(on api: APIRouter) {
+        registerResolve(on: api)
         api.add(.listPolicies) { _, _, _ in
             JSONResponse(PolicyList(policies: policies.values.sorted { $0.name < $1.name }))
         }
@@ -57,6 +58,18 @@ struct RolloutRoutes {
                 signal.signal()
                 return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs))
             }
+        }
+    }
+
+    func registerResolve(on api: APIRouter) {
+        api.add(.resolveHost) { request, context, caller in
+            let body = try await request.decodeJSON(DecisionRequest.self, context: context)
+            guard let reason = body.reason, !reason.isEmpty else { throw APIError.invalid("reason: required to resolve a host's failures") }
+            try checkReason(reason)
+            let host = caller.pathHost!
+            let count = try database.resolveFailures(host: host, reason: reason, actor: caller.actor, nowMs: clock.nowMs())
+            signal.signal()
+            return JSONResponse(ResolveResponse(hostID: host, resolved: count))
         }
     }
 
