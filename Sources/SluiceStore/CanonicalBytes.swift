@@ -1,8 +1,5 @@
-import Foundation
-
 /// Builds `prev_hash || AuditEvent.canonicalBytes` for one stored row straight from SQLite's
-/// buffers, reusing one allocation: the verify loop runs a million times a second, so it
-/// appends by hand instead of through closures that capture (and re-check) a local buffer.
+/// column buffers, reusing one allocation: the verify loop runs a million times a second.
 struct CanonicalBytes {
     private(set) var bytes: [UInt8] = []
 
@@ -12,15 +9,15 @@ struct CanonicalBytes {
 
     mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 
-    mutating func raw(_ data: Data) { data.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+    mutating func raw(_ buffer: UnsafeRawBufferPointer) { bytes.append(contentsOf: buffer) }
 
     mutating func header() { bytes.append(contentsOf: Self.header) }
 
     /// A text field: its length, big-endian on 4 bytes, then its bytes; `nil` as 0xFFFFFFFF.
-    mutating func field(_ data: Data?) {
-        guard let data else { return absent() }
-        length(data.count)
-        raw(data)
+    mutating func field(_ buffer: UnsafeRawBufferPointer?) {
+        guard let buffer else { return absent() }
+        length(buffer.count)
+        bytes.append(contentsOf: buffer)
     }
 
     mutating func absent() { bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF] as [UInt8]) }

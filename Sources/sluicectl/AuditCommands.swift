@@ -39,7 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "query", abstract: "Events matching the filters, oldest first (the default subcommand).")
+            commandName: "query", abstract: "Events matching the filters, in sequence order, as a timeline, table, NDJSON or CSV.")
         @OptionGroup var filters: Filters
         @Option(help: "timeline (for people), table, json (NDJSON) or csv (RFC 4180).") var format: Format = .timeline
         @OptionGroup var zone: ZoneOption
