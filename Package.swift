@@ -42,6 +42,8 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The audit verify loop steps SQLite statements directly for speed.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict,
@@ -76,6 +78,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Simulated agents in one process over the real HTTP API: for the demo, tests and benchmarks.
+        .target(
+            name: "SluiceSimulator",
+            dependencies: [
+                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceAgent",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "sluiced",
             dependencies: [
@@ -100,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "sluicectl",
             dependencies: [
-                "SluiceClient", "SluiceAPI", "SluiceCore", "SluiceYAML", "SluiceStore",
+                "SluiceClient", "SluiceAPI", "SluiceCore", "SluiceYAML", "SluiceStore", "SluiceSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -142,7 +153,7 @@ let package = Package(
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(
             name: "SluiceLiveTests",
-            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore"],
+            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator"],
             swiftSettings: testSettings
         ),
     ]

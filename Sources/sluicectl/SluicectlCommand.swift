@@ -10,7 +10,7 @@ struct SluicectlCommand: AsyncParsableCommand {
         commandName: "sluicectl",
         abstract: "Operate Sluice: hosts, pending updates, policies, rollouts, waves and tokens.",
         version: SluiceVersion.current,
-        subcommands: [HostsCommand.self, UpdatesCommand.self, RolloutCommand.self, WaveCommand.self, TokenCommand.self, EnrollTokenCommand.self, PolicyCommand.self, AuditCommand.self, PostmortemCommand.self]
+        subcommands: [HostsCommand.self, UpdatesCommand.self, RolloutCommand.self, WaveCommand.self, TokenCommand.self, EnrollTokenCommand.self, PolicyCommand.self, AuditCommand.self, PostmortemCommand.self, DemoCommand.self]
     )
 }
 

@@ -7,7 +7,7 @@ import SluiceCore
 /// Long-polls the host's assignment and runs each one through the package backend,
 /// reporting every step. It applies only what the controller started, and only after the
 /// controller accepted its `started` step (a paused or cancelled assignment is refused there).
-struct AssignmentRunner {
+public struct AssignmentRunner: Sendable {
     let client: SluiceHTTPClient
     let host: HostID
     let backend: any PackageBackend
@@ -15,7 +15,19 @@ struct AssignmentRunner {
     /// The last instructions applied: their health checks are what heartbeats run.
     let onApplied: @Sendable (ApplyInstructions) async -> Void
 
-    func run() async {
+    /// Used by the agent and by the fleet simulator (SluiceSimulator), which runs many in one process.
+    public init(
+        client: SluiceHTTPClient, host: HostID, backend: any PackageBackend, logger: Logger,
+        onApplied: @escaping @Sendable (ApplyInstructions) async -> Void
+    ) {
+        self.client = client
+        self.host = host
+        self.backend = backend
+        self.logger = logger
+        self.onApplied = onApplied
+    }
+
+    public func run() async {
         var known: String?
         while !Task.isCancelled {
             do {
