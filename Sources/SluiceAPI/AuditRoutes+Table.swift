@@ -1,7 +1,7 @@
 import SluiceCore
 
-/// The audit routes. Not yet in `APIRoute.all`, the router or `openapi/sluice-v1.yaml`:
-/// they are wired there separately (see `AuditRoutes` in SluiceController).
+/// The audit routes, part of `APIRoute.all`, served by `AuditRoutes` in SluiceController and
+/// documented in `openapi/sluice-v1.yaml`.
 extension APIRoute {
     /// `GET /v1/audit?since&until&rollout&host&region&group&package&actor&kind&after&through&limit&take`:
     /// an `AuditPage` of events in sequence order (`AuditQuery.parameters` names the parameters).
@@ -11,6 +11,6 @@ extension APIRoute {
     /// `GET /v1/rollouts/{rolloutID}/history`: the `RolloutHistory` a postmortem is computed from.
     public static let rolloutHistory = APIRoute(.GET, "/v1/rollouts/{rolloutID}/history", .operatorRole(.viewer))
 
-    /// The audit routes, to append to `all`.
+    /// The audit routes (in `all`).
     public static let audit: [APIRoute] = [queryAudit, verifyAudit, rolloutHistory]
 }

@@ -8,8 +8,8 @@ import Testing
 
 @testable import SluiceController
 
-/// The audit routes on a router of their own (until they join `buildRouter`): the same
-/// middleware, access rules from their `APIRoute`s, and what the client decodes.
+/// The audit routes on a router of their own (`buildRouter` mounts them with the others):
+/// the same middleware, access rules from their `APIRoute`s, and what the client decodes.
 @Suite("Audit API")
 struct AuditAPITests {
     static func application(_ harness: ControllerHarness) -> some ApplicationProtocol {

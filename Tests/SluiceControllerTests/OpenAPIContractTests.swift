@@ -66,8 +66,8 @@ import Yams
         }
     }
 
-    /// The house rules: shared schemas, the error shape, the statuses each access rule and
-    /// body can produce, declared path parameters, closed object schemas.
+    /// The house rules: shared schemas, the error shape, the statuses each access rule,
+    /// body and parameter can produce, declared path parameters, closed object schemas.
     @Test func everyOperationDocumentsItsErrorsPathParametersAndSchemasByReference() throws {
         let document = try OpenAPIDocument.load()
         let knownStatuses: Set<String> = ["200", "201", "400", "401", "403", "404", "409", "413", "500"]
@@ -103,7 +103,10 @@ import Yams
                 "\(name): 403 should be documented exactly when the route needs a credential (\(route.access))")
             #expect(statuses.contains("413") == hasBody, "\(name): 413 should be documented exactly when the route takes a body")
             let hasPathParameters = route.path.contains("{")
-            #expect(statuses.contains("400") == (hasBody || hasPathParameters), "\(name): 400 should be documented exactly when there is a body or a path parameter")
+            let hasQueryParameters = try (operation["parameters"]?.arrayValue ?? []).contains { try document.resolved($0)["in"]?.stringValue == "query" }
+            #expect(
+                statuses.contains("400") == (hasBody || hasPathParameters || hasQueryParameters),
+                "\(name): 400 should be documented exactly when there is a body, a path parameter or a query parameter")
             for (status, response) in responses {
                 let resolved = try document.resolved(response)
                 #expect(resolved["description"]?.stringValue?.isEmpty == false, "\(name) \(status): no description")
@@ -520,6 +523,27 @@ import Yams
             try await session.call(.abortRollout, path: "/v1/rollouts/999/abort", token: admin, body: because, expect: 404)
             try await session.call(.abortRollout, path: "/v1/rollouts/\(rollout)/abort", token: admin, body: because, expect: 200)
             try await session.call(.resumeRollout, path: "/v1/rollouts/\(rollout)/resume", token: admin, body: because, expect: 409)
+
+            // The audit log of all of the above.
+            try await session.call(.queryAudit, token: viewer, expect: 200)
+            let tail = try await session.call(
+                .queryAudit, path: "/v1/audit?rollout=\(rollout)&kind=rollout.*&take=last&limit=2", token: viewer, expect: 200, as: AuditPage.self)
+            #expect(tail.events.map(\.kind) == ["rollout.resumed", "rollout.aborted"] && tail.more, "\(tail.events.map(\.kind))")
+            try await session.call(.queryAudit, path: "/v1/audit?actor=operator:*&host=ns1.fra&after=1&through=1000&since=0&until=\(Int64.max)", token: viewer, expect: 200)
+            for bad in ["hots=x", "limit=0", "limit=100001", "kind=a*b", "host=x*", "since=yesterday", "host=a&host=b", "take=middle", "since=5&until=5", "rollout=0"] {
+                try await session.call(.queryAudit, path: "/v1/audit?\(bad)", token: viewer, expect: 400)
+            }
+            try await session.call(.queryAudit, token: host, expect: 403)
+            try await session.call(.queryAudit, expect: 401)
+            let verification = try await session.call(.verifyAudit, token: viewer, expect: 200, as: AuditVerification.self)
+            #expect(verification.intact && verification.rows > 10, "\(verification.summary)")
+            try await session.call(.verifyAudit, token: bootstrap, expect: 403)
+            let history = try await session.call(
+                .rolloutHistory, path: "/v1/rollouts/\(rollout)/history", token: viewer, expect: 200, as: RolloutHistory.self)
+            #expect(history.rolloutID == rollout && history.events.last?.kind == "rollout.aborted", "\(history.events.map(\.kind))")
+            try await session.call(.rolloutHistory, path: "/v1/rollouts/999/history", token: viewer, expect: 404)
+            try await session.call(.rolloutHistory, path: "/v1/rollouts/latest/history", token: viewer, expect: 400)
+            try await session.call(.rolloutHistory, path: "/v1/rollouts/\(rollout)/history", token: host, expect: 403)
             return session.exchanges
         }
 
@@ -694,8 +718,53 @@ extension OpenAPIContractTests {
                 name: "ResolveResponse", uses: [.response(.resolveHost, 200)],
                 full: { ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 2) },
                 minimal: { ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 1) }),
+            // The audit log.
+            BodySample(
+                name: "AuditPage", uses: [.response(.queryAudit, 200)],
+                full: { AuditPage(records: [fullAuditRecord()], more: true) }, minimal: { AuditPage(records: [minimalAuditRecord()], more: false) }),
+            BodySample(name: "AuditVerification", uses: [.response(.verifyAudit, 200)], full: { fullVerification() }, minimal: { minimalVerification() }),
+            BodySample(
+                name: "AuditChainProblem", uses: [.component("AuditChainProblem")],
+                full: { AuditChainProblem(kind: .deleted, seq: 4, lastSeq: 6, message: "rows 4...6 are missing (deleted)") },
+                minimal: { AuditChainProblem(kind: .edited, seq: 3, message: "row 3 was edited") }),
+            BodySample(
+                name: "RolloutHistory", uses: [.response(.rolloutHistory, 200)],
+                full: {
+                    RolloutHistory(
+                        rolloutID: 3, events: [fullAuditEvent()], groups: ["dns@fra": ["ns1.fra", "ns2.fra"], "dns@ams": ["ns1.ams"]],
+                        asOfMs: 1_700_000_900_000)
+                },
+                minimal: { RolloutHistory(rolloutID: 1, events: [minimalAuditEvent()], groups: ["host:ns1": ["ns1"]], asOfMs: 1_700_000_000_000) }),
             BodySample(name: "ErrorResponse", uses: [.everyErrorResponse], full: { error }, minimal: { error }),
         ]
+
+        // MARK: Audit samples
+
+        static let hashA = String(repeating: "0", count: 64)
+        static let hashB = "3fa2" + String(repeating: "9c", count: 30)
+
+        static func fullAuditEvent() -> AuditEvent {
+            AuditEvent(
+                seq: 42, atMs: 1_700_000_600_000, actor: "agent:ns1.fra", kind: "agent.step.finished", rolloutID: 3, wave: "canary",
+                hostID: "ns1.fra", region: "fra", groupKey: "dns@fra", package: "bind9=1:9.18.28-1~deb12u2 libc6=2.36-9",
+                details: #"{"outcome":"succeeded","detail":"named.service active"}"#)
+        }
+
+        static func minimalAuditEvent() -> AuditEvent { AuditEvent(seq: 1, atMs: 1_700_000_000_000, actor: "local:root", kind: "token.created") }
+
+        static func fullAuditRecord() -> AuditRecord { AuditRecord(event: fullAuditEvent(), prevHash: hashB, hash: hashB) }
+
+        static func minimalAuditRecord() -> AuditRecord { AuditRecord(event: minimalAuditEvent(), prevHash: hashA, hash: hashB) }
+
+        static func fullVerification() -> AuditVerification {
+            AuditVerification(
+                rows: 1200, firstSeq: 1, lastSeq: 1200, headHash: hashB,
+                problem: AuditChainProblem(kind: .inserted, seq: 4, lastSeq: 5, message: "rows 4...5 were inserted"), elapsedMs: 12)
+        }
+
+        static func minimalVerification() -> AuditVerification {
+            AuditVerification(rows: 0, firstSeq: nil, lastSeq: nil, headHash: nil, problem: nil, elapsedMs: 0)
+        }
 
         static let health = HealthResponse(status: "ok", version: SluiceVersion.current)
         static let accepted = ReportAccepted(changed: true, nextReportSeconds: 60)

@@ -26,9 +26,10 @@ struct RolloutAPITests {
         }
         let newRoutes: [APIRoute] = [
             .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
-            .pauseRollout, .resumeRollout, .abortRollout, .resolveHost,
+            .pauseRollout, .resumeRollout, .abortRollout, .resolveHost, .queryAudit, .verifyAudit, .rolloutHistory,
         ]
-        #expect(Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout routes")
+        #expect(
+            Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout and audit routes")
         try await Self.application(harness).test(.router) { client in
             let hosts = try await Self.enrollFleet(client, harness)
             let rollout = try await Self.createRollout(client, token: operatorToken)
@@ -446,7 +447,7 @@ extension RolloutAPITests {
         case otherHost = "another host"
     }
 
-    /// Who may call each rollout route, written out so that a change of an access rule in
+    /// Who may call each rollout and audit route, written out so that a change of an access rule in
     /// `APIRoute` fails here until it is made on purpose.
     static let expectedNewRouteAccess: [String: Set<Who>] = {
         let viewers: Set<Who> = [.viewer, .operatorRole, .admin]
@@ -465,6 +466,9 @@ extension RolloutAPITests {
             "POST /v1/rollouts/{rolloutID}/resume": operators,
             "POST /v1/rollouts/{rolloutID}/abort": operators,
             "POST /v1/hosts/{hostID}/resolve": operators,
+            "GET /v1/audit": viewers,
+            "GET /v1/audit/verify": viewers,
+            "GET /v1/rollouts/{rolloutID}/history": viewers,
         ]
     }()
 
