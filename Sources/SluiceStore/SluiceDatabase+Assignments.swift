@@ -84,19 +84,22 @@ extension SluiceDatabase {
     }
 
     /// A heartbeat with the host's health: it was seen now; a change of health is audited.
-    public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws {
+    /// - Returns: whether the host's health changed.
+    @discardableResult
+    public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
         try writer.write { db in
             try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
             guard db.changesCount == 1 else { throw StoreError.notFound("host \(host) is not enrolled") }
-            try setHealth(db, host: host, healthy: healthy, detail: detail, nowMs: nowMs)
+            return try setHealth(db, host: host, healthy: healthy, detail: detail, nowMs: nowMs)
         }
     }
 
-    private func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws {
+    @discardableResult
+    private func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
         let previous = try Bool?.fetchOne(db, sql: "SELECT healthy FROM hosts WHERE id = ?", arguments: [host.rawValue]) ?? nil
         guard previous != healthy else {
             try db.execute(sql: "UPDATE hosts SET health_detail = ? WHERE id = ?", arguments: [detail, host.rawValue])
-            return
+            return false
         }
         try db.execute(
             sql: "UPDATE hosts SET healthy = ?, health_since_ms = ?, health_detail = ? WHERE id = ?",
@@ -106,6 +109,7 @@ extension SluiceDatabase {
             AuditEvent(
                 atMs: nowMs, actor: Actor.agent(host).description, kind: healthy ? "host.healthy" : "host.unhealthy", hostID: host.rawValue,
                 region: try label(db, host, "region"), details: json(["detail": detail, "from": previous.map { $0 ? "healthy" : "unhealthy" } ?? "unknown"])))
+        return true
     }
 }
 

@@ -49,12 +49,14 @@ extension SluiceDatabase {
                         hostID: host.rawValue, region: try label(db, host, "region"), groupKey: try capacityKey(db, assignment),
                         details: json(["assignment": String(assignment), "from": "pending", "to": "started"])))
             case .beginSoak(let rollout, let wave):
+                guard try isRunning(db, rollout) else { return false }
                 try db.execute(
                     sql: "UPDATE waves SET state = 'soaking', soak_started_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state = 'running'",
                     arguments: [nowMs, rollout, wave])
                 guard db.changesCount == 1 else { return false }
                 try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.soaking", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
             case .passWave(let rollout, let wave):
+                guard try isRunning(db, rollout) else { return false }
                 try db.execute(
                     sql: "UPDATE waves SET state = 'passed', finished_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state IN ('pending', 'soaking')",
                     arguments: [nowMs, rollout, wave])

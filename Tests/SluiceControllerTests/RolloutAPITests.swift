@@ -275,8 +275,12 @@ struct RolloutAPITests {
             #expect(resolutions.map { "\($0.actor) \($0.hostID ?? "-")" } == ["operator:olga dns2"])
             #expect(resolutions.first?.details.contains("CHG-11 named restored by hand") == true, "\(resolutions.first?.details ?? "no event")")
 
-            // The group is free again: dns2 no longer counts against it, and dns4 starts.
+            // Its failed assignment no longer counts against the group; but while dns2 itself still
+            // reports unhealthy it is unavailable, so dns4 waits until dns2 is healthy again.
             #expect(try holding() == [])
+            try Self.reconcile(harness)
+            #expect(try states() == ["dns2": .failed, "dns4": .pending])
+            try harness.database.recordHealth(host: Fixtures.host("dns2"), healthy: true, detail: "named answering again", nowMs: harness.clock.nowMs())
             try Self.reconcile(harness)
             #expect(try states() == ["dns2": .failed, "dns4": .started])
             #expect(try holding() == ["dns4"])

@@ -45,17 +45,22 @@ public struct Agent: Service {
             _ = try await report(client: client, host: credentials.hostID)
             return
         }
-        // Recovery comes before anything else: an apply cut short by a crash is finished or rolled back.
         let host = credentials.hostID
-        if let recovered = await backend.recover(report: { id, step in
-            guard let assignment = Int64(id) else { return }
-            _ = try? await client.reportStep(host: host, assignment: assignment, step)
-        }) {
-            logger.notice("recovered assignment \(recovered.assignmentID): \(recovered.finished.outcome?.rawValue ?? "?")")
-        }
         let checks = RoleChecksFile(stateDirectory: configuration.stateDirectory)
         let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { instructions in
             checks.save(instructions.healthChecks)
+        }
+        // Recovery comes before anything else: an apply cut short by a crash is finished or
+        // rolled back, and its outcome is delivered with retries like any other.
+        if let recovered = await backend.recover(report: { id, step in
+            guard let assignment = Int64(id) else { return }
+            if step.step == .finished {
+                try? await runner.deliver(assignment, step)
+            } else {
+                _ = try? await client.reportStep(host: host, assignment: assignment, step)
+            }
+        }) {
+            logger.notice("recovered assignment \(recovered.assignmentID): \(recovered.finished.outcome?.rawValue ?? "?")")
         }
         // SIGTERM cancels the loops; an apply in progress runs to its end first (see AssignmentRunner).
         await cancelWhenGracefulShutdown {

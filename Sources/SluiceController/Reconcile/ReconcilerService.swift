@@ -44,7 +44,14 @@ public struct ReconcilerService: Service {
         let now = clock.nowMs()
         let snapshot = try database.reconcileSnapshot(staleAfterMs: settings.staleAfterMs)
         var applied: [ReconcileAction] = []
-        for action in Reconciler.decide(snapshot, nowMs: now) where try database.apply(action, nowMs: now) {
+        for action in Reconciler.decide(snapshot, nowMs: now) {
+            // One action that fails must not keep the others (a halt elsewhere) from happening.
+            do {
+                guard try database.apply(action, nowMs: now) else { continue }
+            } catch {
+                logger.error("reconcile action \(action) failed: \(error)")
+                continue
+            }
             applied.append(action)
             switch action {
             case .halt(let rollout, _, let reason):

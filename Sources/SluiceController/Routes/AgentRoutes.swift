@@ -14,8 +14,10 @@ struct AgentRoutes {
         api.add(.putHealth) { request, context, caller in
             let report = try await request.decodeJSON(HealthReport.self, context: context)
             try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
-            try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())
-            signal.signal()
+            // Only a change of health wakes the reconciler and the long-polls; a plain heartbeat does not.
+            if try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs()) {
+                signal.signal()
+            }
             return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
         }
 
@@ -47,6 +49,11 @@ struct AgentRoutes {
             let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
             try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
             if let output = report.output { try Self.checkText(output, field: "output", max: 64_000, multiline: true) }
+            guard report.versionsBefore.count <= 1000, report.versionsAfter.count <= 1000 else { throw APIError.invalid("versions: at most 1000 packages") }
+            for (name, version) in report.versionsBefore.merging(report.versionsAfter, uniquingKeysWith: { a, _ in a }) {
+                try Self.checkText(name, field: "versions", max: 128, multiline: false)
+                try Self.checkText(version, field: "versions", max: 256, multiline: false)
+            }
             let state = try database.recordStep(host: caller.pathHost!, assignment: id, report: report, nowMs: clock.nowMs())
             signal.signal()
             return JSONResponse(StepAccepted(state: state))

@@ -7,8 +7,9 @@ public enum Reconciler {
     public static func decide(_ snapshot: ReconcileSnapshot, nowMs: Int64) -> [ReconcileAction] {
         var actions: [ReconcileAction] = []
         // Capacity per group across all rollouts, updated as this pass starts hosts.
+        // A member that is unhealthy or silent is unavailable too, whatever its assignment says.
         var holding: [String: Int] = [:]
-        for a in snapshot.assignments where a.holdsCapacity { holding[a.capacityKey, default: 0] += 1 }
+        for a in snapshot.assignments where a.holdsCapacity || isDown(a.hostID, snapshot, nowMs) { holding[a.capacityKey, default: 0] += 1 }
         let byRollout = Dictionary(grouping: snapshot.assignments, by: \.rolloutID)
 
         for rollout in snapshot.rollouts.sorted(by: { $0.id < $1.id }) where rollout.state == .running || rollout.state == .paused {
@@ -37,12 +38,12 @@ public enum Reconciler {
                 actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): \(failures.count) host(s) failed (\(names)), budget \(spec.failureBudget)"))
                 continue
             }
-            if current.state == .soaking {
-                let sick = mine.filter { $0.state == .succeeded && snapshot.hosts[$0.hostID]?.healthy == false }
-                if let first = sick.first {
-                    actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy during soak"))
-                    continue
-                }
+            // A host this rollout updated that turns unhealthy, in any wave so far, halts it.
+            let sick = assignments.filter { $0.state == .succeeded && $0.waveIndex <= current.index && snapshot.hosts[$0.hostID]?.healthy == false }
+            if let first = sick.sorted(by: { $0.hostID < $1.hostID }).first {
+                let when = first.waveIndex == current.index && current.state == .soaking ? "during soak" : "after its update"
+                actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy \(when)"))
+                continue
             }
             guard rollout.state == .running else { continue }
 
@@ -83,5 +84,13 @@ public enum Reconciler {
             }
         }
         return actions
+    }
+
+    /// Reported unhealthy, or silent past the threshold.
+    static func isDown(_ host: HostID, _ snapshot: ReconcileSnapshot, _ nowMs: Int64) -> Bool {
+        guard let health = snapshot.hosts[host] else { return false }
+        if health.healthy == false { return true }
+        guard let seen = health.lastSeenAtMs else { return false }
+        return nowMs - seen > snapshot.staleAfterMs
     }
 }

@@ -124,4 +124,29 @@ struct ReconcilerIncidentTests {
         #expect(world.assignments.filter { $0.state == .started }.count == 1)
         #expect(world.violations.isEmpty, "\(world.violations)")
     }
+
+    @Test func aCanaryThatTurnsUnhealthyAfterItsSoakHaltsAndItsPeerNeverStarts() {
+        let policy = Policy(
+            name: "p",
+            waves: [
+                WaveSpec(name: "canary", selector: ["role": ["dns-resolver"], "environment": ["production"]], strategy: .onePerGroup, soakSeconds: 60),
+                WaveSpec(name: "rest", selector: ["role": ["dns-resolver"], "environment": ["production"]], strategy: .all, soakSeconds: 60),
+            ])
+        let fleet = Self.fleet.filter { $0.0.rawValue.hasPrefix("dns") && $0.0.rawValue.hasSuffix("osc-fr1") }
+        var world = FleetModel(policy: policy, fleet: fleet, packages: [Self.bind])
+        world.settle()
+        world.agentFinishes(Self.host("dns1.osc-fr1"), outcome: .succeeded)
+        world.settle()
+        world.advance(minutes: 2)
+        world.settle()
+        #expect(world.rollout.waves[0].state == .passed)
+        // The rest wave would start dns2 now; the canary's bind dies first.
+        world.setHealth(Self.host("dns1.osc-fr1"), healthy: false)
+        let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
+        #expect(!actions.contains { if case .startAssignment = $0 { true } else { false } }, "\(actions)")
+        world.settle()
+        #expect(world.rollout.state == .halted)
+        #expect(world.assignment(of: "dns2.osc-fr1")?.state == .cancelled)
+        #expect(world.violations.isEmpty, "\(world.violations)")
+    }
 }
