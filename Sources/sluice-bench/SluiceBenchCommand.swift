@@ -6,7 +6,7 @@ import SluiceStore
 @main
 struct SluiceBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sluice-bench", abstract: "Benchmarks that print figures (not timed tests).", subcommands: [AuditBenchmark.self])
+        commandName: "sluice-bench", abstract: "Benchmarks that print figures (not timed tests).", subcommands: [AuditBenchmark.self, PlanBenchmark.self])
 }
 
 /// Fills a temporary SQLite file with a synthetic year of audit events through the store's
@@ -79,26 +79,11 @@ struct AuditBenchmark: ParsableCommand {
         }
     }
 
-    /// `2 cores, 23 GiB, AMD EPYC`: from /proc on Linux.
-    func machine() -> String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
-            .first { $0.hasPrefix("model name") }.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
-        let memory = ProcessInfo.processInfo.physicalMemory / 1_073_741_824
-        return "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory) GiB, \(cpu)"
-    }
+    func machine() -> String { benchmarkMachine() }
 
-    func measure(_ body: () throws -> Void) throws -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    func measure(_ body: () throws -> Void) throws -> Double { try benchmarkMeasure(body) }
 
-    func report(_ what: String, _ seconds: [Double], target: String) {
-        let sorted = seconds.sorted()
-        let median = sorted[sorted.count / 2] * 1000, slowest = sorted.last! * 1000
-        print("\(what): median \(format(median)) ms, slowest \(format(slowest)) ms over \(seconds.count) runs (target \(target))")
-    }
+    func report(_ what: String, _ seconds: [Double], target: String) { benchmarkReport(what, seconds, target: target) }
 
     func format(_ value: Double) -> String { String(format: "%.2f", value) }
 }

@@ -11,6 +11,8 @@ public enum Reconciler {
         var holding: [String: Int] = [:]
         for a in snapshot.assignments where a.holdsCapacity || isDown(a.hostID, snapshot, nowMs) { holding[a.capacityKey, default: 0] += 1 }
         let byRollout = Dictionary(grouping: snapshot.assignments, by: \.rolloutID)
+        // Hosts changing right now, in any rollout: such a host waits for that to end.
+        var busyHosts = Set(snapshot.assignments.filter(\.state.isInFlight).map(\.hostID))
 
         for rollout in snapshot.rollouts.sorted(by: { $0.id < $1.id }) where rollout.state == .running || rollout.state == .paused {
             let assignments = byRollout[rollout.id] ?? []
@@ -68,7 +70,8 @@ public enum Reconciler {
                     guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false else { continue }
                     guard holding[a.capacityKey, default: 0] < rollout.policy.groups.maxUnavailable else { continue }
                     // A host already changing in another rollout waits for it.
-                    guard !snapshot.assignments.contains(where: { $0.hostID == a.hostID && $0.state.isInFlight }) else { continue }
+                    guard !busyHosts.contains(a.hostID) else { continue }
+                    busyHosts.insert(a.hostID)
                     holding[a.capacityKey, default: 0] += 1
                     actions.append(.startAssignment(rollout: rollout.id, assignment: a.id, host: a.hostID))
                 }
