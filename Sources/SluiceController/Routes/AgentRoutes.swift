@@ -13,7 +13,7 @@ struct AgentRoutes {
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
             let report = try await request.decodeJSON(HealthReport.self, context: context)
-            try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
+            try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             // Only a change of health wakes the reconciler and the long-polls; a plain heartbeat does not.
             if try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs()) {
                 signal.signal()
@@ -47,26 +47,16 @@ struct AgentRoutes {
                 throw APIError.invalid("path: assignment id must be a positive whole number")
             }
             let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
-            try Self.checkText(report.detail, field: "detail", max: 2000, multiline: false)
-            if let output = report.output { try Self.checkText(output, field: "output", max: 64_000, multiline: true) }
+            try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
+            if let output = report.output { try checkText(output, field: "output", max: 64_000, allowEmpty: true, multiline: true) }
             guard report.versionsBefore.count <= 1000, report.versionsAfter.count <= 1000 else { throw APIError.invalid("versions: at most 1000 packages") }
             for (name, version) in report.versionsBefore.merging(report.versionsAfter, uniquingKeysWith: { a, _ in a }) {
-                try Self.checkText(name, field: "versions", max: 128, multiline: false)
-                try Self.checkText(version, field: "versions", max: 256, multiline: false)
+                try checkText(name, field: "versions", max: 128, allowEmpty: true)
+                try checkText(version, field: "versions", max: 256, allowEmpty: true)
             }
             let state = try database.recordStep(host: caller.pathHost!, assignment: id, report: report, nowMs: clock.nowMs())
             signal.signal()
             return JSONResponse(StepAccepted(state: state))
-        }
-    }
-
-    /// Text from a host ends up in the audit log and on operators' terminals: bounded, and
-    /// free of control characters (terminal escapes); command output may keep its lines.
-    static func checkText(_ text: String, field: String, max: Int, multiline: Bool) throws {
-        guard text.utf8.count <= max else { throw APIError.invalid("\(field): longer than \(max) bytes") }
-        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t"] : []
-        guard text.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && $0.value != 0x7F) || allowed.contains($0) }) else {
-            throw APIError.invalid("\(field): contains control characters")
         }
     }
 }

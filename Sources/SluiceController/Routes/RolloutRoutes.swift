@@ -92,7 +92,7 @@ struct RolloutRoutes {
     }
 
     func checkReason(_ reason: String) throws {
-        guard reason.utf8.count <= 1000, reason.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+        do { try checkText(reason, field: "reason", max: 1000, allowEmpty: true) } catch {
             throw APIError.invalid("reason: at most 1000 bytes of printable text")
         }
     }

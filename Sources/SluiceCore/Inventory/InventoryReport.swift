@@ -199,13 +199,19 @@ public struct UnattendedUpgradesStatus: Sendable, Codable, Equatable {
     }
 }
 
-/// Free text from a host: printable, bounded, one line.
-func checkText(_ value: String, field: String, max: Int, allowEmpty: Bool = false) throws(InvalidInput) {
+/// Free text from a host or an operator: bounded and free of control characters (terminal
+/// escapes), because it ends up in the audit log and on operators' terminals.
+/// - Parameters:
+///   - field: named in the error.
+///   - max: the limit in UTF-8 bytes.
+///   - multiline: command output may keep its newlines and tabs.
+public func checkText(_ value: String, field: String, max: Int, allowEmpty: Bool = false, multiline: Bool = false) throws(InvalidInput) {
     guard allowEmpty || !value.isEmpty else { throw InvalidInput("\(field): must not be empty") }
     guard value.utf8.count <= max else {
         throw InvalidInput("\(field): \(value.utf8.count) bytes is longer than the limit of \(max)")
     }
-    guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+    let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t"] : []
+    guard value.unicodeScalars.allSatisfy({ ($0.value >= 0x20 && $0.value != 0x7F) || allowed.contains($0) }) else {
         throw InvalidInput("\(field): \(quoted(value)) contains control characters")
     }
 }
