@@ -31,6 +31,11 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The domain: pure Swift, no I/O, no server or database imports.
@@ -52,10 +57,27 @@ let package = Package(
         .target(
             name: "SluiceController",
             dependencies: [
-                "SluiceCore", "SluiceAPI", "SluiceStore", "SluiceYAML",
+                "SluiceCore", "SluiceAPI", "SluiceStore", "SluiceYAML", "SluiceTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Certificates: the private CA, the controller's server certificate and agents' client
+        // certificates (`sluiced tls init`, mTLS at enrollment).
+        .target(
+            name: "SluiceTLS",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -66,11 +88,22 @@ let package = Package(
             swiftSettings: strict,
             plugins: ["EmbedMigrations"]
         ),
-        .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceAPI"], swiftSettings: strict),
+        .target(
+            name: "SluiceClient",
+            dependencies: [
+                "SluiceCore", "SluiceAPI", "SluiceTLS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceYAML",
+                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceYAML", "SluiceTLS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -90,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "sluiced",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML",
+                "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML", "SluiceTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +152,14 @@ let package = Package(
         // Measures the audit log at a million events: `swift run -c release sluice-bench audit`.
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["SluiceStore", "SluiceCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "SluiceStore", "SluiceCore", "SluiceAPI", "SluiceController", "SluiceClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // Build-time tool: turns Migrations/*.sql into Swift source so that an installed
@@ -142,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport",
+                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport", "SluiceTLS", "SluiceClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

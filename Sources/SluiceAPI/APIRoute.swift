@@ -75,5 +75,5 @@ public struct APIRoute: Sendable, Equatable {
         health, enroll, putInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
         putHealth, pollAssignment, reportStep, listPolicies, planRollout, createRollout, listRollouts, getRollout,
         approveWave, pauseRollout, resumeRollout, abortRollout, resolveHost,
-    ] + audit
+    ] + audit + identity
 }

@@ -4,9 +4,13 @@ import SluiceCore
 public struct EnrollRequest: Sendable, Codable, Equatable {
     public var hostID: HostID
     public var labels: Labels
-    public init(hostID: HostID, labels: Labels) {
+    /// For mutual TLS: a PEM certificate signing request made with the agent's own key.
+    /// The controller signs it (when it holds the CA key) for this host id only.
+    public var clientCertificateRequest: String?
+    public init(hostID: HostID, labels: Labels, clientCertificateRequest: String? = nil) {
         self.hostID = hostID
         self.labels = labels
+        self.clientCertificateRequest = clientCertificateRequest
     }
 }
 
@@ -14,9 +18,12 @@ public struct EnrollRequest: Sendable, Codable, Equatable {
 public struct EnrollResponse: Sendable, Codable, Equatable {
     public var hostID: HostID
     public var token: String
-    public init(hostID: HostID, token: String) {
+    /// The host's client certificate (PEM), when a request was sent and the controller signs them.
+    public var clientCertificate: String?
+    public init(hostID: HostID, token: String, clientCertificate: String? = nil) {
         self.hostID = hostID
         self.token = token
+        self.clientCertificate = clientCertificate
     }
 }
 
@@ -26,9 +33,13 @@ public struct ReportAccepted: Sendable, Codable, Equatable {
     public var changed: Bool
     /// When the controller would like the next report.
     public var nextReportSeconds: Int
-    public init(changed: Bool, nextReportSeconds: Int) {
+    /// Set when the agent reported labels other than its host's approved ones: they were not
+    /// applied, and wait for an operator (or were rejected).
+    public var labelChange: LabelChange?
+    public init(changed: Bool, nextReportSeconds: Int, labelChange: LabelChange? = nil) {
         self.changed = changed
         self.nextReportSeconds = nextReportSeconds
+        self.labelChange = labelChange
     }
 }
 

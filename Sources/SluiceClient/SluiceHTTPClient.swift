@@ -1,10 +1,11 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOSSL
 import SluiceAPI
 import SluiceCore
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Why a call to the controller failed, in one line for people.
 public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -24,29 +25,91 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// How a client checks the controller over https, and proves its own identity for mutual TLS.
+public struct ClientTLS: Sendable, Equatable {
+    /// The private CA (PEM) the controller's certificate must chain to; the system's trust
+    /// store when nil.
+    public var caFile: String?
+    /// The host's client certificate and key (PEM text), for controllers that require mutual TLS.
+    public var certificatePEM: String?
+    public var keyPEM: String?
+
+    public init(caFile: String? = nil, certificatePEM: String? = nil, keyPEM: String? = nil) {
+        self.caFile = caFile
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
+    }
+}
+
 /// The typed client of the `/v1` API, used by the agent and by sluicectl.
 public struct SluiceHTTPClient: Sendable {
     public let baseURL: URL
     public let token: String?
-    let session: URLSession
+    let timeout: TimeInterval
+    let tlsConfiguration: TLSConfiguration?
+
+    /// One connection pool for every client of the process: simulated fleets run thousands
+    /// of agents, each with its own long poll. Redirects are never followed: a credential
+    /// goes to the controller it was given for and nowhere else. A connection that cannot be
+    /// made (refused, or a TLS handshake failing) fails the request at once with its reason;
+    /// the agent's own loop does the retrying.
+    static let http: HTTPClient = {
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 20_000)
+        pool.retryConnectionEstablishment = false
+        return HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: pool))
+    }()
 
     /// - Parameters:
-    ///   - controller: `http://host:port` (or https), without a path.
+    ///   - controller: `https://host:port`, or `http://` to a loopback address, without a path.
     ///   - token: sent as `Authorization: Bearer`.
     ///   - timeout: per request, seconds.
-    public init(controller: String, token: String?, timeout: TimeInterval = 30) throws(ClientError) {
-        guard let url = URL(string: controller), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
-            url.path.isEmpty || url.path == "/", url.query == nil
+    ///   - tls: the CA to verify the controller against, and a client certificate if any.
+    public init(controller: String, token: String?, timeout: TimeInterval = 30, tls: ClientTLS = ClientTLS()) throws(ClientError) {
+        guard let url = URL(string: controller), let scheme = url.scheme, ["http", "https"].contains(scheme), let host = url.host, !host.isEmpty,
+            url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil
         else {
-            throw ClientError.invalidArgument("invalid controller URL \(quoted(controller)): expected http(s)://HOST:PORT")
+            throw ClientError.invalidArgument("invalid controller URL \(quoted(controller)): expected https://HOST:PORT")
+        }
+        if scheme == "http" && !Self.isLoopback(host) {
+            throw ClientError.invalidArgument(
+                "refusing plain HTTP to \(host): credentials would cross the network unencrypted; use https:// (see `sluiced tls init`)")
         }
         self.baseURL = url
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCache = nil
-        self.session = URLSession(configuration: configuration)
+        self.timeout = timeout
+        self.tlsConfiguration = scheme == "https" ? try Self.configuration(tls) : nil
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        Loopback.contains(host)
+    }
+
+    static func configuration(_ tls: ClientTLS) throws(ClientError) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        do {
+            if let caFile = tls.caFile {
+                let roots = try NIOSSLCertificate.fromPEMFile(caFile)
+                guard !roots.isEmpty else { throw ClientError.invalidArgument("the CA file \(caFile) holds no certificate") }
+                configuration.trustRoots = .certificates(roots)
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw ClientError.invalidArgument("cannot read the CA file \(tls.caFile ?? ""): \(error)")
+        }
+        if let certificatePEM = tls.certificatePEM, let keyPEM = tls.keyPEM {
+            do {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) }
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem))
+            } catch {
+                throw ClientError.invalidArgument("the saved client certificate or its key cannot be read: \(error)")
+            }
+        }
+        return configuration
     }
 
     public func health() async throws -> HealthResponse { try await send("GET", "/v1/health") }
@@ -75,38 +138,58 @@ public struct SluiceHTTPClient: Sendable {
         try await send(method, path, body: Optional<NoBody>.none, query: query)
     }
 
+    /// The largest answer accepted: an inventory or an audit page is far smaller.
+    static let maxResponseBytes = 64 << 20
+
     func send<Body: Encodable, Response: Decodable>(
         _ method: String, _ path: String, body: Body?, query: [URLQueryItem] = []
     ) async throws -> Response {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty { components.queryItems = query }
-        var request = URLRequest(url: components.url!)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        request.setValue("sluice/\(SluiceVersion.current)", forHTTPHeaderField: "User-Agent")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var request = HTTPClientRequest(url: components.url!.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        request.tlsConfiguration = tlsConfiguration
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "sluice/\(SluiceVersion.current)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONEncoder().encode(body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
+        let status: Int
         let data: Data
-        let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            let response = try await Self.http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            status = Int(response.status.code)
+            data = Data(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
         } catch {
-            throw ClientError.unreachable("cannot reach the controller at \(baseURL.absoluteString): \(error.localizedDescription)")
+            throw ClientError.unreachable("cannot reach the controller at \(baseURL.absoluteString): \(Self.describe(error))")
         }
-        guard let http = response as? HTTPURLResponse else { throw ClientError.badResponse("not an HTTP response") }
-        guard (200..<300).contains(http.statusCode) else {
+        guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(ErrorResponse.self, from: data) {
-                throw ClientError.api(status: http.statusCode, code: error.error.code, message: error.error.message)
+                throw ClientError.api(status: status, code: error.error.code, message: error.error.message)
             }
-            throw ClientError.api(status: http.statusCode, code: "http_\(http.statusCode)", message: "the controller answered \(http.statusCode) without details")
+            throw ClientError.api(status: status, code: "http_\(status)", message: "the controller answered \(status) without details")
         }
         do {
             return try JSONDecoder().decode(Response.self, from: data)
         } catch {
             throw ClientError.badResponse("unexpected answer from \(method) \(path): \(error)")
         }
+    }
+
+    /// One line for a transport failure, TLS ones named as such.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? NIOSSLError {
+            let text = String(describing: error)
+            let reason = text.contains("CERTIFICATE_VERIFY_FAILED") ? "the controller's certificate was not accepted" : text
+            return "TLS failed: \(reason); check that it is signed by the CA given (--ca-file, controller_ca), not expired, and names this address"
+        }
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded { return "no answer within the timeout" }
+            if error == .connectTimeout { return "connection timed out" }
+            if error == .remoteConnectionClosed { return "the connection was closed (a TLS or plain-HTTP mismatch, or the controller refused this client's certificate)" }
+        }
+        return String(describing: error)
     }
 }

@@ -1,25 +1,32 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import SluiceAPI
 import SluiceCore
 import SluiceStore
+import SluiceTLS
 
 /// Builds the controller's router: error shaping, authentication, then every route of
 /// `APIRoute.all` with its access rule.
 public func buildRouter(
-    database: SluiceDatabase, settings: ControllerSettings, clock: any WallClock, policies: [Policy] = [], signal: ChangeSignal = ChangeSignal()
+    database: SluiceDatabase, settings: ControllerSettings, clock: any WallClock, policies: [Policy] = [], signal: ChangeSignal = ChangeSignal(),
+    authority: CertificateAuthority? = nil
 ) -> Router<SluiceRequestContext> {
     let router = Router(context: SluiceRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: AuthenticationMiddleware(database: database, clock: clock))
-    let api = APIRouter(router: router)
-    FleetRoutes(database: database, clock: clock, settings: settings).register(on: api)
+    router.add(middleware: AuthenticationMiddleware(database: database, clock: clock, limiter: RateLimiter(settings.rateLimit)))
+    let api = APIRouter(router: router, requireClientCertificates: settings.tls?.requireClientCertificates ?? false)
+    FleetRoutes(
+        database: database, clock: clock, settings: settings, authority: authority, enrollmentLimiter: RateLimiter(settings.enrollmentRateLimit)
+    ).register(on: api)
     TokenRoutes(database: database, clock: clock).register(on: api)
     RolloutRoutes(
         database: database, clock: clock, settings: settings, policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), signal: signal
     ).register(on: api)
     AgentRoutes(database: database, clock: clock, signal: signal).register(on: api)
+    HostRoutes(database: database, clock: clock, signal: signal).register(on: api)
     AuditRoutes(database: database).register(on: api)
     return router
 }
@@ -30,19 +37,31 @@ public func buildRouter(
 ///   - database: an opened store.
 ///   - clock: where stored times come from.
 ///   - onServerRunning: called with the bound port once the socket listens (port 0 picks a free one).
+/// - Throws: `InvalidInput` for plain HTTP off loopback, or TLS files that cannot be used.
 public func buildApplication(
     settings: ControllerSettings, database: SluiceDatabase, clock: any WallClock = SystemWallClock(), logger: Logger,
     policies: [Policy] = [], runReconciler: Bool = true,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
+    try settings.checkTransport()
     let signal = ChangeSignal()
     let alerts = settings.alertWebhook.flatMap { URL(string: $0) }.map { AlertSender(url: $0, logger: logger) }
     let reconciler = ReconcilerService(database: database, clock: clock, settings: settings, signal: signal, alerts: alerts, logger: logger)
-    if !settings.isLoopbackOnly {
-        logger.warning("listening on \(settings.host):\(settings.port) over plain HTTP: tokens cross the network unencrypted")
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+    let server: HTTPServerBuilder
+    var authority: CertificateAuthority?
+    if let tls = settings.tls {
+        server = try HTTPServerBuilder.tls(http1, tlsConfiguration: try tls.serverConfiguration())
+        authority = try tls.signingAuthority()
+        logger.notice(
+            "serving HTTPS\(tls.requireClientCertificates ? " with client certificates required on agent routes" : "")\(authority != nil ? "; enrollment signs client certificates" : "")")
+    } else {
+        server = http1
+        logger.notice("serving plain HTTP, on loopback only (\(settings.host)); give --tls-cert and --tls-key to serve HTTPS")
     }
     return Application(
-        router: buildRouter(database: database, settings: settings, clock: clock, policies: policies, signal: signal),
+        router: buildRouter(database: database, settings: settings, clock: clock, policies: policies, signal: signal, authority: authority),
+        server: server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluiced/\(SluiceVersion.current)"),
         services: runReconciler
             ? [reconciler, RolloutScheduler(database: database, clock: clock, settings: settings, policies: policies, signal: signal, logger: logger)]

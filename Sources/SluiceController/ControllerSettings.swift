@@ -19,8 +19,66 @@ public struct ControllerSettings: Sendable, Equatable {
     public var policiesDirectory: String?
     /// Where halts and silent hosts are posted as JSON.
     public var alertWebhook: String?
+    /// HTTPS: without it the controller serves plain HTTP, and only on loopback.
+    public var tls: TLSSettings?
+    /// Requests each identity (an operator or enrollment token, a host, or, for requests
+    /// without a valid credential, a source address) may make.
+    public var rateLimit = RateLimit(perSecond: 50, burst: 200)
+    /// Enrollments from one source address.
+    public var enrollmentRateLimit = RateLimit(perSecond: 1, burst: 30)
+    /// A connection that sends nothing for this long (a slow or stalled client) is closed.
+    /// Long polls are not cut: the limit applies while reading a request, not while answering.
+    public var idleTimeoutSeconds = 30
 
     public init() {}
+
+    /// Files for HTTPS and, optionally, mutual TLS.
+    public struct TLSSettings: Sendable, Equatable {
+        /// The server certificate (PEM, chain allowed) and its key.
+        public var certificate: String
+        public var key: String
+        /// The private CA's certificate: client certificates are verified against it.
+        public var authority: String?
+        /// The CA's key: when given, enrollment signs each agent's client certificate.
+        public var authorityKey: String?
+        /// Agent routes then refuse a host that does not present its own client certificate.
+        public var requireClientCertificates = false
+
+        public init(certificate: String, key: String, authority: String? = nil, authorityKey: String? = nil, requireClientCertificates: Bool = false) {
+            self.certificate = certificate
+            self.key = key
+            self.authority = authority
+            self.authorityKey = authorityKey
+            self.requireClientCertificates = requireClientCertificates
+        }
+
+        /// Refuses combinations that cannot work.
+        public func check() throws(InvalidInput) {
+            if authorityKey != nil && authority == nil { throw InvalidInput("the CA key (ca_key, --tls-ca-key) needs the CA certificate (ca, --tls-ca)") }
+            if requireClientCertificates && authority == nil {
+                throw InvalidInput("requiring client certificates needs the CA certificate (ca, --tls-ca) to verify them against")
+            }
+        }
+    }
+
+    /// A token bucket: `burst` requests at once, refilled at `perSecond`.
+    public struct RateLimit: Sendable, Equatable {
+        public var perSecond: Double
+        public var burst: Double
+        public init(perSecond: Double, burst: Double) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
+    }
+
+    /// Refuses to listen off loopback without TLS: tokens would cross the network in clear.
+    public func checkTransport() throws(InvalidInput) {
+        try tls?.check()
+        if tls == nil && !isLoopbackOnly {
+            throw InvalidInput(
+                "refusing to serve plain HTTP on \(host):\(port): give --tls-cert and --tls-key (create them with `sluiced tls init`), or listen on loopback")
+        }
+    }
 
     /// `host:port`, `[v6]:port` or `:port`.
     public mutating func setListen(_ text: String) throws(InvalidInput) {
@@ -34,12 +92,39 @@ public struct ControllerSettings: Sendable, Equatable {
     }
 
     /// Whether clients can only reach the controller from this machine.
-    public var isLoopbackOnly: Bool { host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.") }
+    public var isLoopbackOnly: Bool { Loopback.contains(host) }
 
     /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`,
-    /// `policies` (a directory), `alert_webhook`.
+    /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
+    /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
+    /// `burst`), `idle_timeout`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
-        let root = try YAMLValue.load(text, file: file).mapping(allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook"])
+        let root = try YAMLValue.load(text, file: file).mapping(
+            allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout"])
+        for (key, path) in [("rate_limit", \ControllerSettings.rateLimit), ("enrollment_rate_limit", \ControllerSettings.enrollmentRateLimit)] {
+            guard let value = root[key] else { continue }
+            let map = try value.mapping(allowed: ["per_second", "burst"])
+            guard let perSecond = map["per_second"], let burst = map["burst"] else { throw value.error("needs per_second and burst") }
+            let rate = try perSecond.int(), size = try burst.int()
+            guard (1...100_000).contains(rate) else { throw perSecond.error("must be between 1 and 100000") }
+            guard (1...1_000_000).contains(size) else { throw burst.error("must be between 1 and 1000000") }
+            self[keyPath: path] = RateLimit(perSecond: Double(rate), burst: Double(size))
+        }
+        if let value = root["idle_timeout"] {
+            let seconds = try value.seconds()
+            guard (1...3600).contains(seconds) else { throw value.error("must be between 1s and 1h") }
+            idleTimeoutSeconds = Int(seconds)
+        }
+        if let tls = root["tls"] {
+            let map = try tls.mapping(allowed: ["cert", "key", "ca", "ca_key", "require_client_cert"])
+            guard let cert = map["cert"], let key = map["key"] else { throw tls.error("needs cert and key (PEM files)") }
+            var settings = TLSSettings(certificate: try cert.string(), key: try key.string())
+            settings.authority = try map["ca"]?.string()
+            settings.authorityKey = try map["ca_key"]?.string()
+            settings.requireClientCertificates = try map["require_client_cert"]?.bool() ?? false
+            do { try settings.check() } catch { throw tls.error(error.message) }
+            self.tls = settings
+        }
         if let listen = root["listen"] {
             do { try setListen(try listen.string()) } catch { throw listen.error(error.message) }
         }

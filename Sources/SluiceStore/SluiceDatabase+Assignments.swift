@@ -9,16 +9,16 @@ extension SluiceDatabase {
         try writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT a.id, a.rollout_id, a.state, a.packages, r.policy FROM assignments a JOIN rollouts r ON r.id = a.rollout_id
-                        WHERE a.host_id = ? AND a.state IN ('started', 'applying', 'verifying') ORDER BY a.id LIMIT 1
-                        """, arguments: [host.rawValue])
+                    db.cachedStatement(
+                        sql: """
+                            SELECT a.id, a.rollout_id, a.state, a.packages, r.policy FROM assignments a JOIN rollouts r ON r.id = a.rollout_id
+                            WHERE a.host_id = ? AND a.state IN ('started', 'applying', 'verifying') ORDER BY a.id LIMIT 1
+                            """), arguments: [host.rawValue])
             else { return nil }
             let policy = try JSONDecoder().decode(Policy.self, from: Data((row["policy"] as String).utf8))
             let packages = try JSONDecoder().decode([PackagePin].self, from: Data((row["packages"] as String).utf8))
             var labels: [String: String] = [:]
-            for l in try Row.fetchAll(db, sql: "SELECT key, value FROM host_labels WHERE host_id = ?", arguments: [host.rawValue]) {
+            for l in try Row.fetchAll(db.cachedStatement(sql: "SELECT key, value FROM host_labels WHERE host_id = ?"), arguments: [host.rawValue]) {
                 labels[l["key"]] = l["value"]
             }
             let checks = policy.checks(for: try Labels(validating: labels))
@@ -27,6 +27,20 @@ extension SluiceDatabase {
                 instructions: ApplyInstructions(
                     packages: packages, validations: checks.validations, healthChecks: checks.healthChecks, preHooks: checks.preHooks,
                     postHooks: checks.postHooks, healthDeadlineSeconds: checks.healthDeadlineSeconds))
+        }
+    }
+
+    /// The id and state of what `currentAssignment(for:)` would return, without reading its
+    /// instructions: one indexed row, for long-polls that look again on every change.
+    public func currentAssignmentState(for host: HostID) throws -> (id: Int64, state: AssignmentState)? {
+        try writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT id, state FROM assignments WHERE host_id = ? AND state IN ('started', 'applying', 'verifying') ORDER BY id LIMIT 1"),
+                    arguments: [host.rawValue])
+            else { return nil }
+            return (row["id"], AssignmentState(rawValue: row["state"]) ?? .failed)
         }
     }
 
@@ -88,6 +102,10 @@ extension SluiceDatabase {
     @discardableResult
     public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
         try writer.write { db in
+            // Nearly every heartbeat changes nothing but the time: one prepared statement, no read.
+            try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ?")
+                .execute(arguments: [nowMs, detail, host.rawValue, healthy])
+            if db.changesCount == 1 { return false }
             try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
             guard db.changesCount == 1 else { throw StoreError.notFound("host \(host) is not enrolled") }
             return try setHealth(db, host: host, healthy: healthy, detail: detail, nowMs: nowMs)

@@ -76,7 +76,7 @@ extension SluiceDatabase {
                 db,
                 sql: """
                     SELECT c.kind, c.secret_hash, c.name, c.role, c.host_id, c.uses_left, c.expires_at_ms, c.revoked_at_ms,
-                           h.revoked_at_ms AS host_revoked_at_ms
+                           c.last_used_at_ms, h.revoked_at_ms AS host_revoked_at_ms
                     FROM credentials c LEFT JOIN hosts h ON h.id = c.host_id
                     WHERE c.key_id = ?
                     """, arguments: [token.keyID])
@@ -88,7 +88,11 @@ extension SluiceDatabase {
         guard let row, secretMatches, row["kind"] == token.kind.storedKind else {
             throw StoreError.unauthenticated("unknown or wrong token \(token.keyID)")
         }
-        if (row["revoked_at_ms"] as Int64?) != nil || (row["host_revoked_at_ms"] as Int64?) != nil {
+        // Only the holder of the secret gets this far, so naming why reveals nothing to anyone else.
+        if (row["host_revoked_at_ms"] as Int64?) != nil {
+            throw StoreError.unauthenticated("host \(row["host_id"] as String? ?? "?") has been revoked")
+        }
+        if (row["revoked_at_ms"] as Int64?) != nil {
             throw StoreError.unauthenticated("token \(token.keyID) has been revoked")
         }
         if let expires: Int64 = row["expires_at_ms"], expires <= nowMs {
@@ -99,6 +103,7 @@ extension SluiceDatabase {
             guard let role = OperatorRole(rawValue: row["role"] ?? "") else {
                 throw StoreError.unauthenticated("token \(token.keyID) has no valid role")
             }
+            noteUse(keyID: token.keyID, lastUsedAtMs: row["last_used_at_ms"], nowMs: nowMs)
             return .operatorToken(name: row["name"], role: role, keyID: token.keyID)
         case .host:
             return .host(try HostID(parsing: row["host_id"]), keyID: token.keyID)

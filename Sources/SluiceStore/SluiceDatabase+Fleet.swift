@@ -8,8 +8,9 @@ extension SluiceDatabase {
     public func listHosts(nowMs: Int64, staleAfterMs: Int64) throws -> [HostSummary] {
         try writer.read { db in
             let labels = try labelsByHost(db, hostID: nil)
+            let requests = try pendingLabelRequests(db, hostID: nil)
             let rows = try Row.fetchAll(db, sql: Self.summarySQL + " WHERE h.revoked_at_ms IS NULL ORDER BY h.id")
-            return try rows.map { try summary(row: $0, labels: labels, nowMs: nowMs, staleAfterMs: staleAfterMs) }
+            return try rows.map { try summary(row: $0, labels: labels, requests: requests, nowMs: nowMs, staleAfterMs: staleAfterMs) }
         }
     }
 
@@ -20,7 +21,8 @@ extension SluiceDatabase {
                 return nil
             }
             let labels = try labelsByHost(db, hostID: host.rawValue)
-            let summary = try summary(row: row, labels: labels, nowMs: nowMs, staleAfterMs: staleAfterMs)
+            let requests = try pendingLabelRequests(db, hostID: host.rawValue)
+            let summary = try summary(row: row, labels: labels, requests: requests, nowMs: nowMs, staleAfterMs: staleAfterMs)
             let installed = try Row.fetchAll(
                 db, sql: "SELECT name, architecture, version, status FROM installed_packages WHERE host_id = ? ORDER BY name, architecture",
                 arguments: [host.rawValue]
@@ -97,7 +99,9 @@ extension SluiceDatabase {
         return out
     }
 
-    private func summary(row: Row, labels: [String: [String: String]], nowMs: Int64, staleAfterMs: Int64) throws -> HostSummary {
+    private func summary(
+        row: Row, labels: [String: [String: String]], requests: [String: Labels], nowMs: Int64, staleAfterMs: Int64
+    ) throws -> HostSummary {
         let id: String = row["id"]
         let hostLabels = try Labels(validating: labels[id] ?? [:])
         let os: OSRelease? = (row["os_id"] as String?).map {
@@ -108,12 +112,14 @@ extension SluiceDatabase {
         }
         let lastSeen: Int64? = row["last_seen_at_ms"]
         let reboot: Bool = row["reboot_required"]
+        var warnings = HostSummary.warnings(
+            lastSeenAtMs: lastSeen, nowMs: nowMs, staleAfterMs: staleAfterMs, labels: hostLabels, unattendedUpgrades: uu, rebootRequired: reboot)
+        if let requested = requests[id] {
+            warnings.append("the agent asks for labels \(requested.description.isEmpty ? "(none)" : requested.description): an operator must approve or reject it")
+        }
         return HostSummary(
             id: try HostID(parsing: id), labels: hostLabels, enrolledAtMs: row["enrolled_at_ms"], lastSeenAtMs: lastSeen,
             agentVersion: row["agent_version"], os: os, pendingUpdates: row["pending"], pendingSecurityUpdates: row["pending_security"],
-            rebootRequired: reboot, unattendedUpgrades: uu,
-            warnings: HostSummary.warnings(
-                lastSeenAtMs: lastSeen, nowMs: nowMs, staleAfterMs: staleAfterMs, labels: hostLabels, unattendedUpgrades: uu,
-                rebootRequired: reboot))
+            rebootRequired: reboot, unattendedUpgrades: uu, warnings: warnings, pendingLabels: requests[id])
     }
 }

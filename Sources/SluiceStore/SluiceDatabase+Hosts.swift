@@ -3,14 +3,24 @@ import Foundation
 import GRDB
 import SluiceCore
 
+/// What recording an agent's report did.
+public struct InventoryRecorded: Sendable, Equatable {
+    /// Whether the inventory differed from the last one.
+    public var changed: Bool
+    /// Set when the agent reports labels other than its host's approved ones.
+    public var labelChange: LabelChange?
+}
+
 extension SluiceDatabase {
     /// Enrolls a new host with a bootstrap token and returns its own secret, shown once.
     ///
     /// One transaction: the token's use is counted, the host, its labels and its credential
     /// are created, and the enrollment is audited. A host id that is already enrolled is
     /// refused: taking over an existing identity must go through an operator.
+    /// - Parameter clientCertificate: for mutual TLS, the fingerprint (SHA-256, hex) of the
+    ///   client certificate signed for the host, recorded in the `host.enrolled` event.
     public func enroll(
-        host: HostID, labels: Labels, enrollmentKeyID: String, nowMs: Int64
+        host: HostID, labels: Labels, enrollmentKeyID: String, nowMs: Int64, clientCertificate: String? = nil
     ) throws -> IssuedToken {
         let token = CredentialToken.generate(kind: .host)
         try writer.write { db in
@@ -36,8 +46,12 @@ extension SluiceDatabase {
                         "enrollment token \(enrollmentKeyID) only enrolls hosts with \(key)=\(value), not \(key)=\(labels[key] ?? "(none)")")
                 }
             }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM hosts WHERE id = ?", arguments: [host.rawValue]) == true {
-                throw StoreError.conflict("host \(host) is already enrolled; remove it first to enroll it again")
+            if let existing = try Row.fetchOne(db, sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?", arguments: [host.rawValue]) {
+                if let revokedAt: Int64 = existing["revoked_at_ms"] {
+                    throw StoreError.conflict(
+                        "host \(host) was revoked at \(AuditTime.rfc3339(revokedAt)); a revoked host id never enrolls again: enroll the machine under a new host id")
+                }
+                throw StoreError.conflict("host \(host) is already enrolled; enrolling it again would take over its identity (revoke it and use a new host id)")
             }
             try db.execute(sql: "UPDATE credentials SET uses_left = uses_left - 1 WHERE key_id = ?", arguments: [enrollmentKeyID])
             try db.execute(sql: "INSERT INTO hosts (id, enrolled_at_ms) VALUES (?, ?)", arguments: [host.rawValue, nowMs])
@@ -50,13 +64,18 @@ extension SluiceDatabase {
                     INSERT INTO credentials (key_id, kind, secret_hash, name, host_id, created_at_ms, created_by)
                     VALUES (?, 'host', ?, ?, ?, ?, ?)
                     """,
-                arguments: [token.keyID, secretHash(token.secret), host.rawValue, host.rawValue, nowMs, "enrollment:\(row["name"] as String)"])
+                // A host id may be 253 characters, a credential's name at most 128: the full id is in host_id.
+                arguments: [
+                    token.keyID, secretHash(token.secret), String(host.rawValue.prefix(128)), host.rawValue, nowMs, "enrollment:\(row["name"] as String)",
+                ])
             try appendAudit(
                 db,
                 AuditEvent(
                     atMs: nowMs, actor: Actor.agent(host).description, kind: "host.enrolled", hostID: host.rawValue,
                     region: labels["region"],
-                    details: json(["labels": labels.description, "enrollmentToken": enrollmentKeyID, "hostKeyID": token.keyID])))
+                    details: json(
+                        ["labels": labels.description, "enrollmentToken": enrollmentKeyID, "hostKeyID": token.keyID].merging(
+                            clientCertificate.map { ["clientCertificateSHA256": $0] } ?? [:]) { a, _ in a })))
         }
         return IssuedToken(keyID: token.keyID, token: token.text, name: host.rawValue)
     }
@@ -68,15 +87,25 @@ extension SluiceDatabase {
     /// - Returns: whether the inventory changed.
     @discardableResult
     public func recordInventory(host: HostID, report: InventoryReport, nowMs: Int64) throws -> Bool {
-        let digest = SHA256.hash(data: try JSONEncoder.sorted.encode(report)).map { String(format: "%02x", $0) }.joined()
+        try recordReport(host: host, report: report, nowMs: nowMs).changed
+    }
+
+    /// `recordInventory`, and the labels the agent reports: they are never applied, but a
+    /// difference from the host's approved labels becomes a request for an operator
+    /// (`host.labels_requested`), in the same transaction.
+    public func recordReport(host: HostID, report: InventoryReport, nowMs: Int64) throws -> InventoryRecorded {
+        var packages = report
+        packages.labels = nil
+        let digest = SHA256.hash(data: try JSONEncoder.sorted.encode(packages)).map { String(format: "%02x", $0) }.joined()
         return try writer.write { db in
             guard let stored = try String?.fetchOne(db, sql: "SELECT inventory_digest FROM hosts WHERE id = ?", arguments: [host.rawValue])
             else { throw StoreError.notFound("host \(host) is not enrolled") }
+            let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
             if stored == digest {
                 try db.execute(
                     sql: "UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ? WHERE id = ?",
                     arguments: [nowMs, nowMs, host.rawValue])
-                return false
+                return InventoryRecorded(changed: false, labelChange: labelChange)
             }
             let before = try Set(
                 Row.fetchAll(db, sql: "SELECT name, architecture, candidate_version FROM upgrade_candidates WHERE host_id = ?", arguments: [host.rawValue])
@@ -90,7 +119,7 @@ extension SluiceDatabase {
                     atMs: nowMs, actor: Actor.agent(host).description, kind: "inventory.changed", hostID: host.rawValue,
                     region: try String.fetchOne(db, sql: "SELECT value FROM host_labels WHERE host_id = ? AND key = 'region'", arguments: [host.rawValue]),
                     details: try inventoryChangeDetails(report: report, added: added, removed: removed)))
-            return true
+            return InventoryRecorded(changed: true, labelChange: labelChange)
         }
     }
 

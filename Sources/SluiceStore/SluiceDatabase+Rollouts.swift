@@ -62,6 +62,13 @@ extension SluiceDatabase {
             {
                 throw StoreError.conflict("policy \(policy.name) already has an open rollout (\(open)); finish, halt or abort it first")
             }
+            // The plan was made from an earlier read: a host revoked since then must not get
+            // an assignment it can never poll (it would hold its group as silent).
+            for host in plan.waves.flatMap(\.hosts) {
+                if try Int64.fetchOne(db, sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?", arguments: [host.hostID.rawValue]) != nil {
+                    throw StoreError.conflict("host \(host.hostID) was revoked while the rollout was being planned; plan again")
+                }
+            }
             try db.execute(
                 sql: """
                     INSERT INTO rollouts (policy_name, policy, state, warnings, created_at_ms, created_by, updated_at_ms)

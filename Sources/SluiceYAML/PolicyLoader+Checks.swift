@@ -70,6 +70,17 @@ extension PolicyLoader {
         return CommandSpec(argv: argv, timeoutSeconds: seconds)
     }
 
+    /// The longest `soak` or `debounce`: longer is a mistake, and the controller counts
+    /// them in milliseconds, which a duration near `Int64.max` seconds would overflow.
+    public static let maxSoakSeconds: Int64 = 30 * 86400
+
+    /// A soak or debounce: from 0 seconds to 30 days.
+    static func soakDuration(_ value: YAMLValue) throws(InvalidInput) -> Int64 {
+        let seconds = try value.seconds()
+        guard (0...maxSoakSeconds).contains(seconds) else { throw value.error("must be from 0s to 30d, got \(quoted(try value.string()))") }
+        return seconds
+    }
+
     /// A timeout or deadline: from 1 second to 1 day.
     static func timeout(_ value: YAMLValue) throws(InvalidInput) -> Int {
         let seconds = try value.seconds()

@@ -42,7 +42,7 @@ extension PolicyLoader {
         let (selector, selectorValues) = try selector(select)
         var spec = WaveSpec(name: name, selector: selector)
         if let strategy = map["strategy"] { spec.strategy = try waveStrategy(strategy) }
-        if let soak = map["soak"] { spec.soakSeconds = try soak.seconds() }
+        if let soak = map["soak"] { spec.soakSeconds = try soakDuration(soak) }
         if let approval = map["approval"] {
             let text = try approval.string()
             guard let parsed = Approval(rawValue: text) else {

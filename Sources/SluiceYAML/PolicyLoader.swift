@@ -209,7 +209,7 @@ public enum PolicyLoader {
         case (nil, let onNew?):
             if let zone = map["time_zone"] { throw zone.error("time_zone goes with daily only") }
             let options = try onNew.mapping(allowed: ["debounce"])
-            let debounce = try options["debounce"]?.seconds() ?? 15 * 60
+            let debounce = try options["debounce"].map(soakDuration) ?? 15 * 60
             return .onNewCandidates(debounceSeconds: debounce)
         case (_?, _?):
             throw value.error("give either daily or on_new_candidates, not both")

@@ -22,7 +22,9 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     )
 
     @Option(help: "YAML config file. [default: \(AgentConfiguration.defaultPath), if present]") var config: String?
-    @Option(help: "Controller URL, such as http://127.0.0.1:8460.") var controller: String?
+    @Option(help: "Controller URL: https://HOST:PORT, or http:// to a loopback address.") var controller: String?
+    @Option(help: "The controller's private CA (PEM), as printed by `sluiced tls init`. [default: the system's trust store]")
+    var controllerCa: String?
     @Option(help: "This host's id. [default: the host name]") var hostID: String?
     @Option(name: .customLong("label"), help: "A label, key=value (repeatable; overrides the config's).") var labels: [String] = []
     @Option(help: "Where the agent keeps its secret. [default: /var/lib/sluice]") var stateDir: String?
@@ -83,6 +85,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             try configuration.apply(configYAML: text, file: path)
         }
         if let controller { configuration.controller = controller }
+        if let controllerCa { configuration.controllerCA = controllerCa }
         if let hostID { configuration.hostID = try HostID(parsing: hostID) }
         for text in labels {
             let (key, value) = try Labels.parseAssignment(text)

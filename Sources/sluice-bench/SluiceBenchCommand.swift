@@ -4,9 +4,12 @@ import SluiceCore
 import SluiceStore
 
 @main
-struct SluiceBenchCommand: ParsableCommand {
+struct SluiceBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sluice-bench", abstract: "Benchmarks that print figures (not timed tests).", subcommands: [AuditBenchmark.self, PlanBenchmark.self])
+        commandName: "sluice-bench", abstract: "Benchmarks that print figures (not timed tests).",
+        subcommands: [
+            CheckinsBenchmark.self, PlanBenchmark.self, HaltBenchmark.self, AgentFootprintBenchmark.self, AuditBenchmark.self, BareServer.self,
+        ])
 }
 
 /// Fills a temporary SQLite file with a synthetic year of audit events through the store's

@@ -15,6 +15,9 @@ struct AuditSource: ParsableArguments {
     @Option(help: "Operator token (also SLUICE_TOKEN).")
     var token: String?
 
+    @Option(help: "The private CA (PEM) the controller's https certificate must chain to (also SLUICE_CA_FILE).")
+    var caFile: String?
+
     enum Reader {
         case file(SluiceDatabase)
         case controller(SluiceHTTPClient)
@@ -33,7 +36,7 @@ struct AuditSource: ParsableArguments {
         guard let token = token ?? environment["SLUICE_TOKEN"], !token.isEmpty else {
             throw InvalidInput("no operator token: pass --token or set SLUICE_TOKEN, or read a database file with --db FILE")
         }
-        return .controller(try SluiceHTTPClient(controller: url, token: token))
+        return .controller(try SluiceHTTPClient(controller: url, token: token, tls: ClientTLS(caFile: caFile ?? environment["SLUICE_CA_FILE"])))
     }
 
     func page(_ query: AuditQuery) async throws -> AuditPage {

@@ -5,7 +5,8 @@ import SluiceCore
 
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hosts", abstract: "The enrolled hosts.", subcommands: [List.self, Show.self, Resolve.self], defaultSubcommand: List.self)
+        commandName: "hosts", abstract: "The enrolled hosts.", subcommands: [List.self, Show.self, Resolve.self, Revoke.self, LabelsCommand.self],
+        defaultSubcommand: List.self)
 
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -26,6 +26,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Operator token (also SLUICE_TOKEN).")
     var token: String?
 
+    @Option(help: "The private CA (PEM) the controller's https certificate must chain to (also SLUICE_CA_FILE). [default: the system's trust store]")
+    var caFile: String?
+
     @Option(help: "table for people, json for scripts.")
     var output: OutputFormat = .table
 
@@ -35,7 +38,7 @@ struct GlobalOptions: ParsableArguments {
         guard let token = token ?? environment["SLUICE_TOKEN"], !token.isEmpty else {
             throw InvalidInput("no operator token: pass --token or set SLUICE_TOKEN (the first one comes from `sluiced token create`)")
         }
-        return try SluiceHTTPClient(controller: url, token: token)
+        return try SluiceHTTPClient(controller: url, token: token, tls: ClientTLS(caFile: caFile ?? environment["SLUICE_CA_FILE"]))
     }
 
     /// Prints `value` as JSON, or runs `table` for people.

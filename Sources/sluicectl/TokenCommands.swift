@@ -4,7 +4,8 @@ import SluiceClient
 import SluiceCore
 
 struct TokenCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "token", abstract: "Operator tokens.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Operator tokens.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator token (needs an admin token). The secret is shown once.")
@@ -24,7 +25,7 @@ struct TokenCommand: AsyncParsableCommand {
 
 struct EnrollTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "enroll-token", abstract: "Enrollment (bootstrap) tokens for new agents.", subcommands: [Create.self])
+        commandName: "enroll-token", abstract: "Enrollment (bootstrap) tokens for new agents.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an enrollment token (needs an admin token). The secret is shown once.")

@@ -7,19 +7,23 @@ import SluiceCore
 import SluiceStore
 import SluiceYAML
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct SluicedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluiced",
         abstract: "The Sluice controller: keeps the fleet's inventory and moves updates through waves.",
-        subcommands: [Serve.self, TokenCommand.self, EnrollTokenCommand.self],
+        subcommands: [Serve.self, TokenCommand.self, EnrollTokenCommand.self, TLSCommand.self],
         defaultSubcommand: Serve.self
     )
 }
 
 /// Options every subcommand that opens the database shares.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML config file (keys: listen, db, policies, alert_webhook, report_interval, stale_after). Flags override it.")
+    @Option(name: .long, help: "YAML config file (keys: listen, db, policies, alert_webhook, report_interval, stale_after, tls). Flags override it.")
     var config: String?
 
     @Option(name: .long, help: "SQLite database file. [default: ./sluice.sqlite]")
@@ -66,18 +70,24 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Write the bound port to this file once listening (for scripts and tests).")
     var portFile: String?
 
+    @OptionGroup(title: "HTTPS (create the files with `sluiced tls init`)") var tls: TLSOptions
+
     func run() async throws {
-        let settings = try store.settings(listen: listen)
+        var configured = try store.settings(listen: listen)
+        try tls.apply(to: &configured)
+        let settings = configured
         let database = try store.open(settings)
         let logger = Logger(label: "sluiced")
+        raiseOpenFileLimit(logger: logger)
         if try database.operatorTokenCount() == 0 {
             logger.notice("no operator token yet: create one with `sluiced token create --name NAME --db \(settings.databasePath)`")
         }
         let policies = try settings.policiesDirectory.map { try PolicyLoader.loadDirectory($0) } ?? PolicyLoader.embedded()
         logger.notice("policies: \(policies.map(\.name).joined(separator: ", ")) (\(settings.policiesDirectory ?? "built in"))")
         let portFile = self.portFile
-        let app = buildApplication(settings: settings, database: database, logger: logger, policies: policies) { port in
-            logger.notice("listening on http://\(settings.host):\(port) (database \(settings.databasePath))")
+        let scheme = settings.tls == nil ? "http" : "https"
+        let app = try buildApplication(settings: settings, database: database, logger: logger, policies: policies) { port in
+            logger.notice("listening on \(scheme)://\(settings.host):\(port) (database \(settings.databasePath))")
             if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         }
         try await app.runService()
@@ -87,7 +97,8 @@ struct Serve: AsyncParsableCommand {
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Operator tokens, created locally on the controller host.", subcommands: [Create.self])
+        commandName: "token", abstract: "Operator tokens, created locally on the controller host.",
+        subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -117,7 +128,7 @@ struct TokenCommand: AsyncParsableCommand {
 struct EnrollTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll-token", abstract: "Enrollment (bootstrap) tokens, created locally on the controller host.",
-        subcommands: [Create.self])
+        subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an enrollment token. Prints the token alone on stdout.")
@@ -145,6 +156,22 @@ struct EnrollTokenCommand: AsyncParsableCommand {
             print(issued.token)
         }
     }
+}
+
+/// Every agent's long-poll holds a socket: lift the soft limit on open files to the hard
+/// one, as a server should (systemd's default soft limit is 1,024; its hard one far higher).
+func raiseOpenFileLimit(logger: Logger) {
+    #if canImport(Glibc)
+    var limit = rlimit()
+    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let soft = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+        logger.info("open files limit raised from \(soft) to \(limit.rlim_max)")
+    } else {
+        logger.warning("cannot raise the open files limit from \(soft): at most about \(soft) agents can long-poll at once")
+    }
+    #endif
 }
 
 func localUser() -> String {

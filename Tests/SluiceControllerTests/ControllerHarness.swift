@@ -26,12 +26,13 @@ struct ControllerHarness {
         ).token
     }
 
-    func application() -> some ApplicationProtocol {
+    func application(_ configure: (inout ControllerSettings) -> Void = { _ in }) throws -> some ApplicationProtocol {
         var settings = ControllerSettings()
         settings.port = 0
+        configure(&settings)
         var logger = Logger(label: "test")
         logger.logLevel = .error
-        return buildApplication(settings: settings, database: database, clock: clock, logger: logger)
+        return try buildApplication(settings: settings, database: database, clock: clock, logger: logger)
     }
 
     /// Everything an API call could have written, to prove a refused call wrote nothing.

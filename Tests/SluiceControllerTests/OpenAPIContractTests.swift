@@ -430,6 +430,35 @@ import Yams
             ).token
             try await session.call(.createEnrollmentToken, token: admin, body: Data(#"{"name":"x","uses":0}"#.utf8), expect: 400)
 
+            // Listing and revoking tokens.
+            let listed = try await session.call(.listTokens, token: admin, expect: 200, as: TokenList.self)
+            #expect(Set(listed.tokens.map(\.name)) == ["root", "alice"], "\(listed.tokens.map(\.name))")
+            try await session.call(.listTokens, token: viewer, expect: 403)
+            let revokeBody = try encoder.encode(RevokeRequest(reason: "CHG-1040 left the team"))
+            let spare = try await session.call(
+                .createToken, token: admin, body: encoder.encode(CreateTokenRequest(name: "mallory", role: .operator)), expect: 201, as: TokenResponse.self)
+            try await session.call(.revokeToken, path: "/v1/tokens/\(spare.keyID)/revoke", token: viewer, body: revokeBody, expect: 403)
+            try await session.call(.revokeToken, path: "/v1/tokens/\(spare.keyID)/revoke", token: admin, body: Data("{}".utf8), expect: 400)
+            try await session.call(.revokeToken, path: "/v1/tokens/NOT-A-KEY/revoke", token: admin, body: revokeBody, expect: 400)
+            try await session.call(.revokeToken, path: "/v1/tokens/0123456789abcdef/revoke", token: admin, body: revokeBody, expect: 404)
+            let revokedToken = try await session.call(
+                .revokeToken, path: "/v1/tokens/\(spare.keyID)/revoke", token: admin, body: revokeBody, expect: 200, as: TokenInfo.self)
+            #expect(revokedToken.state == .revoked && revokedToken.revokedBy == "operator:root", "\(revokedToken)")
+            try await session.call(.revokeToken, path: "/v1/tokens/\(spare.keyID)/revoke", token: admin, body: revokeBody, expect: 409)
+            try await session.call(.health, token: spare.token, expect: 401)
+            let adminKeyID = try #require(CredentialToken(parsing: admin)).keyID
+            try await session.call(.revokeToken, path: "/v1/tokens/\(adminKeyID)/revoke", token: admin, body: revokeBody, expect: 409)
+            try await session.call(.listEnrollmentTokens, token: admin, expect: 200)
+            try await session.call(.listEnrollmentTokens, token: viewer, expect: 403)
+            let spareEnrollment = try await session.call(
+                .createEnrollmentToken, token: admin, body: encoder.encode(CreateEnrollmentTokenRequest(name: "spare")), expect: 201, as: TokenResponse.self)
+            let revokeEnrollment = "/v1/enrollment-tokens/\(spareEnrollment.keyID)/revoke"
+            try await session.call(.revokeEnrollmentToken, path: revokeEnrollment, token: admin, body: Data(#"{"reason":""}"#.utf8), expect: 400)
+            try await session.call(.revokeEnrollmentToken, path: "/v1/enrollment-tokens/\(spare.keyID)/revoke", token: admin, body: revokeBody, expect: 404)
+            try await session.call(.revokeEnrollmentToken, path: revokeEnrollment, token: admin, body: revokeBody, expect: 200)
+            try await session.call(.revokeEnrollmentToken, path: revokeEnrollment, token: admin, body: revokeBody, expect: 409)
+            try await session.call(.revokeEnrollmentToken, path: revokeEnrollment, token: viewer, body: revokeBody, expect: 403)
+
             let labels = try Labels(validating: ["region": "fra", "role": "dns", "environment": "production"])
             let enrollBody = try encoder.encode(EnrollRequest(hostID: try HostID(parsing: "ns1.fra"), labels: labels))
             let host = try await session.call(.enroll, token: bootstrap, body: enrollBody, expect: 201, as: EnrollResponse.self).token
@@ -445,6 +474,19 @@ import Yams
             try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: host, body: Data("{}".utf8), expect: 400)
             try await session.call(.putInventory, path: "/v1/hosts/ns2.fra/inventory", token: host, body: reportBody, expect: 403)
             try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: admin, body: reportBody, expect: 403)
+
+            // The report's labels differ from the enrolled ones: not applied until an operator approves.
+            let labelsPath = "/v1/hosts/ns1.fra/labels"
+            let approveLabels = try encoder.encode(HostLabelsRequest(action: .approve, labels: try BodySample.labels(), reason: "CHG-1041 rack recorded"))
+            try await session.call(.decideHostLabels, path: labelsPath, token: viewer, body: approveLabels, expect: 403)
+            try await session.call(.decideHostLabels, path: labelsPath, token: host, body: approveLabels, expect: 403)
+            try await session.call(
+                .decideHostLabels, path: labelsPath, token: admin, body: encoder.encode(HostLabelsRequest(action: .set, reason: "no labels")), expect: 400)
+            try await session.call(.decideHostLabels, path: labelsPath, token: admin, body: Data(#"{"action":"approve"}"#.utf8), expect: 400)
+            try await session.call(.decideHostLabels, path: "/v1/hosts/ns9.fra/labels", token: admin, body: approveLabels, expect: 404)
+            let decided = try await session.call(.decideHostLabels, path: labelsPath, token: admin, body: approveLabels, expect: 200, as: HostLabelsResponse.self)
+            #expect(decided.labels["rack_id"] == "r-12/b" && decided.previousLabels["rack_id"] == nil, "\(decided)")
+            try await session.call(.decideHostLabels, path: labelsPath, token: admin, body: approveLabels, expect: 409)
 
             try await session.call(.listHosts, token: viewer, expect: 200)
             try await session.call(.listHosts, token: host, expect: 403)
@@ -544,6 +586,18 @@ import Yams
             try await session.call(.rolloutHistory, path: "/v1/rollouts/999/history", token: viewer, expect: 404)
             try await session.call(.rolloutHistory, path: "/v1/rollouts/latest/history", token: viewer, expect: 400)
             try await session.call(.rolloutHistory, path: "/v1/rollouts/\(rollout)/history", token: host, expect: 403)
+
+            // Revoking the host: its secret stops working and its id cannot enroll again.
+            let revokeHost = "/v1/hosts/ns1.fra/revoke"
+            try await session.call(.revokeHost, path: revokeHost, token: viewer, body: revokeBody, expect: 403)
+            try await session.call(.revokeHost, path: revokeHost, token: host, body: revokeBody, expect: 403)
+            try await session.call(.revokeHost, path: revokeHost, token: admin, body: Data("{}".utf8), expect: 400)
+            try await session.call(.revokeHost, path: "/v1/hosts/ns9.fra/revoke", token: admin, body: revokeBody, expect: 404)
+            try await session.call(.revokeHost, path: revokeHost, token: admin, body: revokeBody, expect: 200)
+            try await session.call(.revokeHost, path: revokeHost, token: admin, body: revokeBody, expect: 409)
+            try await session.call(.getHost, path: "/v1/hosts/ns1.fra", token: host, expect: 401)
+            try await session.call(.enroll, token: bootstrap, body: enrollBody, expect: 409)
+            try await session.call(.decideHostLabels, path: labelsPath, token: admin, body: approveLabels, expect: 404)
             return session.exchanges
         }
 
@@ -636,12 +690,18 @@ extension OpenAPIContractTests {
 
         static let all: [BodySample] = [
             BodySample(name: "HealthResponse", uses: [.response(.health, 200)], full: { health }, minimal: { health }),
-            BodySample(name: "EnrollRequest", uses: [.request(.enroll)], full: { try enrollRequest() }, minimal: { try enrollRequest() }),
-            BodySample(name: "EnrollResponse", uses: [.response(.enroll, 201)], full: { try enrollResponse() }, minimal: { try enrollResponse() }),
+            BodySample(name: "EnrollRequest", uses: [.request(.enroll)], full: { try enrollRequest() },
+                minimal: { EnrollRequest(hostID: try HostID(parsing: "ns1"), labels: Labels()) }),
+            BodySample(name: "EnrollResponse", uses: [.response(.enroll, 201)], full: { try enrollResponse() },
+                minimal: { EnrollResponse(hostID: try HostID(parsing: "ns1"), token: CredentialToken.generate(kind: .host).text) }),
             BodySample(
                 name: "InventoryReport", uses: [.request(.putInventory)], full: { try fullInventoryReport() }, minimal: { try minimalInventoryReport() }),
             BodySample(
-                name: "ReportAccepted", uses: [.response(.putInventory, 200), .response(.putHealth, 200)], full: { accepted }, minimal: { accepted }),
+                name: "ReportAccepted", uses: [.response(.putInventory, 200), .response(.putHealth, 200)], full: { try fullAccepted() },
+                minimal: { accepted }),
+            BodySample(
+                name: "LabelChange", uses: [.component("LabelChange")], full: { try fullLabelChange() },
+                minimal: { LabelChange(approved: Labels(), requested: try labels(), requestedAtMs: 1_700_000_000_000) }),
             BodySample(
                 name: "HostList", uses: [.response(.listHosts, 200)],
                 full: { HostList(hosts: [try fullSummary()]) }, minimal: { HostList(hosts: [try minimalSummary()]) }),
@@ -669,6 +729,31 @@ extension OpenAPIContractTests {
                     let token = CredentialToken.generate(kind: .operatorToken)
                     return TokenResponse(keyID: token.keyID, token: token.text, name: "alice", role: nil, expiresAtMs: nil, usesLeft: nil)
                 }),
+            // Identities: tokens, host revocation, labels.
+            BodySample(
+                name: "TokenList", uses: [.response(.listTokens, 200), .response(.listEnrollmentTokens, 200)],
+                full: { TokenList(tokens: [try fullTokenInfo()]) }, minimal: { TokenList(tokens: [minimalTokenInfo()]) }),
+            BodySample(
+                name: "TokenInfo", uses: [.response(.revokeToken, 200), .response(.revokeEnrollmentToken, 200)], full: { try fullTokenInfo() },
+                minimal: { minimalTokenInfo() }),
+            BodySample(
+                name: "RevokeRequest", uses: [.request(.revokeToken), .request(.revokeEnrollmentToken), .request(.revokeHost)],
+                full: { RevokeRequest(reason: "CHG-1040: laptop stolen") }, minimal: { RevokeRequest(reason: "x") }),
+            BodySample(
+                name: "HostRevoked", uses: [.response(.revokeHost, 200)],
+                full: { HostRevoked(hostID: try HostID(parsing: "ns1.fra"), revokedAtMs: 1_700_000_000_000, cancelledAssignments: 2, failedAssignments: 1) },
+                minimal: { HostRevoked(hostID: try HostID(parsing: "ns1"), revokedAtMs: 0, cancelledAssignments: 0, failedAssignments: 0) }),
+            BodySample(
+                name: "HostLabelsRequest", uses: [.request(.decideHostLabels)],
+                full: { HostLabelsRequest(action: .set, labels: try labels(), reason: "CHG-1041: moved to rack 12") },
+                minimal: { HostLabelsRequest(action: .approve, reason: "CHG-1041") }),
+            BodySample(
+                name: "HostLabelsResponse", uses: [.response(.decideHostLabels, 200)],
+                full: {
+                    HostLabelsResponse(
+                        hostID: try HostID(parsing: "ns1.fra"), labels: try labels(), previousLabels: try Labels(validating: ["region": "ams"]))
+                },
+                minimal: { HostLabelsResponse(hostID: try HostID(parsing: "ns1"), labels: Labels(), previousLabels: Labels()) }),
             // Rollouts: what agents send and get.
             BodySample(
                 name: "HealthReport", uses: [.request(.putHealth)],
@@ -768,14 +853,42 @@ extension OpenAPIContractTests {
 
         static let health = HealthResponse(status: "ok", version: SluiceVersion.current)
         static let accepted = ReportAccepted(changed: true, nextReportSeconds: 60)
+
+        static func fullLabelChange() throws -> LabelChange {
+            LabelChange(
+                approved: try Labels(validating: ["region": "fra", "role": "dns"]), requested: try labels(), requestedAtMs: 1_700_000_000_000,
+                rejectedAtMs: 1_700_000_060_000)
+        }
+
+        static func fullAccepted() throws -> ReportAccepted {
+            ReportAccepted(changed: false, nextReportSeconds: 60, labelChange: try fullLabelChange())
+        }
+
+        static func fullTokenInfo() throws -> TokenInfo {
+            TokenInfo(
+                keyID: CredentialToken.generate(kind: .enrollment).keyID, name: "dns-fra", role: .admin,
+                labels: try Labels(validating: ["region": "fra"]), usesLeft: 0, state: .usedUp, createdAtMs: 1_700_000_000_000,
+                createdBy: "local:root", expiresAtMs: 1_700_086_400_000, lastUsedAtMs: 1_700_000_060_000, revokedAtMs: 1_700_000_120_000,
+                revokedBy: "operator:alice", revokeReason: "CHG-1040: laptop stolen")
+        }
+
+        static func minimalTokenInfo() -> TokenInfo {
+            TokenInfo(
+                keyID: CredentialToken.generate(kind: .operatorToken).keyID, name: "alice", state: .active, createdAtMs: 1_700_000_000_000,
+                createdBy: "operator:root")
+        }
         static let error = ErrorResponse(code: "not_found", message: "host ns9.fra is not enrolled")
 
         static func enrollRequest() throws -> EnrollRequest {
-            EnrollRequest(hostID: try HostID(parsing: "ns1.fra.example.net"), labels: try labels())
+            EnrollRequest(
+                hostID: try HostID(parsing: "ns1.fra.example.net"), labels: try labels(),
+                clientCertificateRequest: "-----BEGIN CERTIFICATE REQUEST-----\nMIH...\n-----END CERTIFICATE REQUEST-----\n")
         }
 
         static func enrollResponse() throws -> EnrollResponse {
-            EnrollResponse(hostID: try HostID(parsing: "ns1.fra.example.net"), token: CredentialToken.generate(kind: .host).text)
+            EnrollResponse(
+                hostID: try HostID(parsing: "ns1.fra.example.net"), token: CredentialToken.generate(kind: .host).text,
+                clientCertificate: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n")
         }
 
         static func labels() throws -> Labels {
@@ -822,7 +935,7 @@ extension OpenAPIContractTests {
             InventoryReport(
                 agentVersion: "0.1.0", os: fullOS(), installed: try installed(), candidates: try fullCandidates(), rebootRequired: true,
                 rebootRequiredPackages: ["linux-image-6.1.0-28-amd64"],
-                unattendedUpgrades: UnattendedUpgradesStatus(enabled: true, detail: "APT::Periodic::Unattended-Upgrade is \"1\""))
+                unattendedUpgrades: UnattendedUpgradesStatus(enabled: true, detail: "APT::Periodic::Unattended-Upgrade is \"1\""), labels: try labels())
         }
 
         static func minimalInventoryReport() throws -> InventoryReport {
@@ -837,7 +950,7 @@ extension OpenAPIContractTests {
                 id: try HostID(parsing: "ns1.fra.example.net"), labels: try labels(), enrolledAtMs: 1_700_000_000_000,
                 lastSeenAtMs: 1_700_000_060_000, agentVersion: "0.1.0", os: fullOS(), pendingUpdates: 2, pendingSecurityUpdates: 1,
                 rebootRequired: true, unattendedUpgrades: UnattendedUpgradesStatus(enabled: false, detail: "disabled in 20auto-upgrades"),
-                warnings: ["reboot required"])
+                warnings: ["reboot required"], pendingLabels: try Labels(validating: ["region": "ams", "role": "dns"]))
         }
 
         static func minimalSummary() throws -> HostSummary {

@@ -27,9 +27,10 @@ struct RolloutAPITests {
         let newRoutes: [APIRoute] = [
             .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
             .pauseRollout, .resumeRollout, .abortRollout, .resolveHost, .queryAudit, .verifyAudit, .rolloutHistory,
+            .listTokens, .revokeToken, .listEnrollmentTokens, .revokeEnrollmentToken, .revokeHost, .decideHostLabels,
         ]
         #expect(
-            Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout and audit routes")
+            Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout, audit and identity routes")
         try await Self.application(harness).test(.router) { client in
             let hosts = try await Self.enrollFleet(client, harness)
             let rollout = try await Self.createRollout(client, token: operatorToken)
@@ -51,6 +52,7 @@ struct RolloutAPITests {
                 let path = route.path.replacingOccurrences(of: "{hostID}", with: "dns1")
                     .replacingOccurrences(of: "{rolloutID}", with: String(rollout))
                     .replacingOccurrences(of: "{assignmentID}", with: String(assignment.id))
+                    .replacingOccurrences(of: "{keyID}", with: "0123456789abcdef")
                 for who in Who.allCases {
                     var headers = HTTPFields()
                     headers[.contentType] = "application/json"
@@ -451,11 +453,12 @@ extension RolloutAPITests {
         case otherHost = "another host"
     }
 
-    /// Who may call each rollout and audit route, written out so that a change of an access rule in
+    /// Who may call each rollout, audit and identity route, written out so that a change of an access rule in
     /// `APIRoute` fails here until it is made on purpose.
     static let expectedNewRouteAccess: [String: Set<Who>] = {
         let viewers: Set<Who> = [.viewer, .operatorRole, .admin]
         let operators: Set<Who> = [.operatorRole, .admin]
+        let admins: Set<Who> = [.admin]
         return [
             "PUT /v1/hosts/{hostID}/health": [.hostItself],
             "GET /v1/hosts/{hostID}/assignment": [.hostItself],
@@ -473,6 +476,12 @@ extension RolloutAPITests {
             "GET /v1/audit": viewers,
             "GET /v1/audit/verify": viewers,
             "GET /v1/rollouts/{rolloutID}/history": viewers,
+            "GET /v1/tokens": admins,
+            "POST /v1/tokens/{keyID}/revoke": admins,
+            "GET /v1/enrollment-tokens": admins,
+            "POST /v1/enrollment-tokens/{keyID}/revoke": admins,
+            "POST /v1/hosts/{hostID}/revoke": admins,
+            "POST /v1/hosts/{hostID}/labels": operators,
         ]
     }()
 
@@ -531,10 +540,10 @@ extension RolloutAPITests {
     }
 
     /// The harness's controller with the policy (or `policies`) and without a reconciler of its own.
-    static func application(_ harness: ControllerHarness, policies: [Policy] = [policy]) -> some ApplicationProtocol {
+    static func application(_ harness: ControllerHarness, policies: [Policy] = [policy]) throws -> some ApplicationProtocol {
         var settings = ControllerSettings()
         settings.port = 0
-        return buildApplication(
+        return try buildApplication(
             settings: settings, database: harness.database, clock: harness.clock, logger: quietLogger, policies: policies, runReconciler: false)
     }
 

@@ -69,4 +69,10 @@ struct AuditTimeTests {
         #expect(AuditTime.duration(2_430_000) == "40 min 30 s")
         #expect(AuditTime.duration(0) == "0" && AuditTime.duration(250) == "250 ms" && AuditTime.duration(7_500_000) == "2 h 5 min")
     }
+
+    /// A duration back from now that milliseconds cannot hold is an error, not an overflow trap.
+    @Test func aDurationTooLongForMillisecondsIsRefused() {
+        #expect(throws: InvalidInput.self) { try AuditTime.parseInstant("20000000000w", nowMs: 0, zone: Self.utc) }
+        #expect(throws: InvalidInput.self) { try AuditTime.parseInstant("9223372036854775807s", nowMs: 0, zone: Self.utc) }
+    }
 }

@@ -89,7 +89,7 @@ struct CredentialTests {
     @Test func anEnrolledHostIdCannotBeTakenOverByEnrollingAgain() throws {
         let enrollment = try database.createEnrollmentToken(name: "two", uses: 2, expiresAtMs: 100_000, labels: nil, actor: alice, nowMs: 10)
         let first = try database.enroll(host: Fixtures.host("web1"), labels: Labels(), enrollmentKeyID: enrollment.keyID, nowMs: 20)
-        #expect(throws: StoreError.conflict("host web1 is already enrolled; remove it first to enroll it again")) {
+        #expect(throws: StoreError.conflict("host web1 is already enrolled; enrolling it again would take over its identity (revoke it and use a new host id)")) {
             try database.enroll(host: Fixtures.host("web1"), labels: Labels(), enrollmentKeyID: enrollment.keyID, nowMs: 21)
         }
         // The first secret still works, and the failed attempt did not use up the token.

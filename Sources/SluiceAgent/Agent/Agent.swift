@@ -4,6 +4,7 @@ import ServiceLifecycle
 import SluiceAPI
 import SluiceClient
 import SluiceCore
+import SluiceTLS
 
 /// Anything that can describe the host's packages: the real dpkg/apt reader, or a fake in tests.
 public protocol InventorySource: Sendable {
@@ -40,7 +41,8 @@ public struct Agent: Service {
 
     public func run() async throws {
         let credentials = try await enrollIfNeeded()
-        let client = try SluiceHTTPClient(controller: credentials.controller, token: credentials.token)
+        let client = try SluiceHTTPClient(
+            controller: credentials.controller, token: credentials.token, tls: credentials.tls(controllerCA: configuration.controllerCA))
         if once {
             _ = try await report(client: client, host: credentials.hostID)
             return
@@ -133,20 +135,28 @@ public struct Agent: Service {
                 "not enrolled yet and no enrollment token: create one with `sluicectl enroll-token create` and pass --enroll-token or set enroll_token_file")
         }
         let labels = try Labels(validating: configuration.labels)
-        let client = try SluiceHTTPClient(controller: controller, token: token)
-        let response = try await client.enroll(EnrollRequest(hostID: hostID, labels: labels))
-        let credentials = AgentCredentials(controller: controller, hostID: response.hostID, token: response.token)
+        let client = try SluiceHTTPClient(controller: controller, token: token, tls: ClientTLS(caFile: configuration.controllerCA))
+        // Over https the agent asks for a client certificate (mutual TLS); its key is made
+        // here and never leaves the host. A controller without the CA key ignores the request.
+        let request = controller.hasPrefix("https://") ? try ClientCertificateRequest(host: hostID) : nil
+        let response = try await client.enroll(EnrollRequest(hostID: hostID, labels: labels, clientCertificateRequest: request?.requestPEM))
+        let credentials = AgentCredentials(
+            controller: controller, hostID: response.hostID, token: response.token, clientCertificate: response.clientCertificate,
+            clientKey: response.clientCertificate == nil ? nil : request?.privateKeyPEM)
         try credentials.save(stateDirectory: configuration.stateDirectory)
-        logger.notice("enrolled as \(hostID) with \(controller); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
+        logger.notice(
+            "enrolled as \(hostID) with \(controller)\(credentials.clientCertificate != nil ? " (with a client certificate)" : ""); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
         return credentials
     }
 
     func report(client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {
-        let report = try await inventory.collect()
+        var report = try await inventory.collect()
+        report.labels = try configuredLabels()
         let accepted = try await client.reportInventory(host: host, report)
         logger.info(
             "reported \(report.installed.count) installed, \(report.candidates.count) upgradable (\(report.candidates.filter(\.isSecurity).count) security)\(accepted.changed ? ", changed" : "")"
         )
+        logLabelChange(accepted.labelChange, host: host)
         return accepted
     }
 }

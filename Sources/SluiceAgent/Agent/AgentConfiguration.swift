@@ -16,16 +16,20 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var heartbeatSeconds: Int64 = 10
     /// Bootstrap token for the first enrollment; not needed once enrolled.
     public var enrollToken: String?
+    /// The private CA (PEM file) the controller's https certificate must chain to; the
+    /// system's trust store when nil.
+    public var controllerCA: String?
 
     public init() {}
 
-    static let keys = ["controller", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "enroll_token", "enroll_token_file"]
+    static let keys = ["controller", "controller_ca", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "enroll_token", "enroll_token_file"]
 
-    /// Applies the YAML config file's keys: `controller`, `host_id`, `labels`, `state_dir`,
+    /// Applies the YAML config file's keys: `controller`, `controller_ca`, `host_id`, `labels`, `state_dir`,
     /// `report_interval`, `enroll_token` or `enroll_token_file`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(allowed: Self.keys)
         if let value = root["controller"] { controller = try value.string() }
+        if let value = root["controller_ca"] { controllerCA = try value.string() }
         if let value = root["host_id"] {
             do { hostID = try HostID(parsing: try value.string()) } catch { throw value.error(error.message) }
         }

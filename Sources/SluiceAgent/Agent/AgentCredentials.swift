@@ -1,4 +1,5 @@
 import Foundation
+import SluiceClient
 import SluiceCore
 
 /// The agent's own secret from enrollment, kept in the state directory with mode 0600.
@@ -6,11 +7,22 @@ public struct AgentCredentials: Sendable, Codable, Equatable {
     public var controller: String
     public var hostID: HostID
     public var token: String
+    /// Mutual TLS: the client certificate the controller signed at enrollment, and the key
+    /// made on this host for it (PEM). Absent when the controller does not sign them.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
-    public init(controller: String, hostID: HostID, token: String) {
+    public init(controller: String, hostID: HostID, token: String, clientCertificate: String? = nil, clientKey: String? = nil) {
         self.controller = controller
         self.hostID = hostID
         self.token = token
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+    }
+
+    /// How to reach the controller: its CA, and this host's client certificate if it has one.
+    public func tls(controllerCA: String?) -> ClientTLS {
+        ClientTLS(caFile: controllerCA, certificatePEM: clientCertificate, keyPEM: clientKey)
     }
 
     public static func path(in stateDirectory: String) -> String { stateDirectory + "/agent-credentials.json" }

@@ -9,6 +9,8 @@ struct APIError: HTTPResponseError, Equatable {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Sent as `Retry-After` (429).
+    var retryAfterSeconds: Int? = nil
 
     static func unauthenticated(_ message: String) -> APIError { APIError(status: .unauthorized, code: "unauthenticated", message: message) }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
@@ -21,6 +23,7 @@ struct APIError: HTTPResponseError, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"sluice\"" }
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -33,10 +33,15 @@ struct AgentRoutes {
             let deadline = ContinuousClock.now.advanced(by: .seconds(wait))
             while true {
                 let seen = signal.current
-                let assignment = try database.currentAssignment(for: host)
-                let etag = assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
+                // A host revoked while it waits gets its answer now, not at the end of the wait.
+                if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
+                // Every change wakes every long-poll: compare on the assignment's id and state
+                // alone, and read its instructions only to answer.
+                let current = try database.currentAssignmentState(for: host)
+                let etag = current.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
                 if etag != known || ContinuousClock.now >= deadline || Task.isCancelled {
-                    return JSONResponse(AssignmentPoll(etag: etag, assignment: assignment))
+                    let assignment = current == nil ? nil : try database.currentAssignment(for: host)
+                    return JSONResponse(AssignmentPoll(etag: assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none", assignment: assignment))
                 }
                 await signal.wait(after: seen, timeout: deadline - ContinuousClock.now)
             }

@@ -1,14 +1,20 @@
+import Foundation
 import Hummingbird
 import Logging
 import SluiceAPI
 import SluiceCore
 import SluiceStore
+import SluiceTLS
 
 /// Hosts, their reports and the fleet's pending updates.
 struct FleetRoutes {
     let database: SluiceDatabase
     let clock: any WallClock
     let settings: ControllerSettings
+    /// Signs agents' client certificates at enrollment (mutual TLS), when configured.
+    var authority: CertificateAuthority?
+    /// Enrollments per source address (loopback exempt: see `AuthenticationMiddleware`).
+    var enrollmentLimiter = RateLimiter(ControllerSettings().enrollmentRateLimit)
 
     func register(on api: APIRouter) {
         api.add(.health) { _, _, _ in
@@ -17,19 +23,35 @@ struct FleetRoutes {
 
         api.add(.enroll) { request, context, caller in
             guard case .enrollment(_, let keyID) = caller.principal else { throw APIError.forbidden("an enrollment token is required") }
+            try AuthenticationMiddleware.limitAddress(enrollmentLimiter, context.remoteAddress)
             let enrollment = try await request.decodeJSON(EnrollRequest.self, context: context)
+            // The certificate is made first: a bad request then enrolls nothing.
+            var certificate: String?
+            // Checked with or without a CA: an over-long request is invalid either way (found by scripts/fuzz-api).
+            if let csr = enrollment.clientCertificateRequest, csr.utf8.count > 16 * 1024 {
+                throw APIError.invalid("clientCertificateRequest: longer than 16 KiB")
+            }
+            if let csr = enrollment.clientCertificateRequest, let authority {
+                certificate = try authority.issueClientCertificate(
+                    forRequestPEM: csr, host: enrollment.hostID, now: Date(timeIntervalSince1970: Double(clock.nowMs()) / 1000))
+            }
             let issued = try database.enroll(
-                host: enrollment.hostID, labels: enrollment.labels, enrollmentKeyID: keyID, nowMs: clock.nowMs())
-            context.logger.info("enrolled host \(enrollment.hostID) with labels \(enrollment.labels)")
-            return JSONResponse(EnrollResponse(hostID: enrollment.hostID, token: issued.token), status: .created)
+                host: enrollment.hostID, labels: enrollment.labels, enrollmentKeyID: keyID, nowMs: clock.nowMs(),
+                clientCertificate: certificate.flatMap { fingerprintSHA256(ofCertificatePEM: $0) })
+            context.logger.info("enrolled host \(enrollment.hostID) with labels \(enrollment.labels)\(certificate != nil ? " and a client certificate" : "")")
+            return JSONResponse(EnrollResponse(hostID: enrollment.hostID, token: issued.token, clientCertificate: certificate), status: .created)
         }
 
         api.add(.putInventory) { request, context, caller in
             let host = caller.pathHost!
             let report = try await request.decodeJSON(InventoryReport.self, context: context)
             try report.validate()
-            let changed = try database.recordInventory(host: host, report: report, nowMs: clock.nowMs())
-            return JSONResponse(ReportAccepted(changed: changed, nextReportSeconds: settings.reportIntervalSeconds))
+            let recorded = try database.recordReport(host: host, report: report, nowMs: clock.nowMs())
+            if let change = recorded.labelChange, change.rejectedAtMs == nil, change.requestedAtMs == clock.nowMs() {
+                context.logger.notice("host \(host) asks for labels \(change.requested) instead of \(change.approved); not applied until an operator approves")
+            }
+            return JSONResponse(
+                ReportAccepted(changed: recorded.changed, nextReportSeconds: settings.reportIntervalSeconds, labelChange: recorded.labelChange))
         }
 
         api.add(.listHosts) { _, _, _ in

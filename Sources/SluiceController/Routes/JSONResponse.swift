@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceAPI
 
 /// A JSON body with a status, for any `Encodable` value.
 struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
@@ -22,15 +23,26 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
 }
 
 extension Request {
-    /// Collects the body up to the context's limit (413 beyond it) and decodes it as JSON;
-    /// a decoding failure becomes a 400 naming the field.
-    func decodeJSON<T: Decodable>(_ type: T.Type, context: SluiceRequestContext) async throws -> T {
+    static let jsonLimits = JSONLimits()
+
+    /// Collects the body up to the context's limit (413 beyond it), checks its shape against
+    /// `JSONLimits` (depth, string and list lengths) and decodes it as JSON;
+    /// a decoding failure becomes a 400 naming the field, and so does what `StrictJSON`
+    /// refuses (another Content-Type, an unknown property, a null).
+    func decodeJSON<T: Codable>(_ type: T.Type, context: SluiceRequestContext) async throws -> T {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.invalid("body: a JSON object is required") }
+        try StrictJSON.checkContentType(self)
+        // Depth, string and list lengths first: a hostile shape costs the decoder nothing.
+        try Self.jsonLimits.check(buffer.readableBytesView)
+        let data = Data(buffer.readableBytesView)
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            value = try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw APIError.invalid(describe(error))
         }
+        try StrictJSON.checkNoUnknownProperties(data, decoded: value)
+        return value
     }
 }

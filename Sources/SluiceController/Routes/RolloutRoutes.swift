@@ -43,6 +43,7 @@ struct RolloutRoutes {
             api.add(route) { request, context, caller in
                 let body = try await request.decodeJSON(DecisionRequest.self, context: context)
                 if let reason = body.reason { try checkReason(reason) }
+                try checkWave(body.wave)
                 let id = try rolloutID(context)
                 let choice: SluiceDatabase.Decision =
                     switch decision {
@@ -64,6 +65,7 @@ struct RolloutRoutes {
     func registerResolve(on api: APIRouter) {
         api.add(.resolveHost) { request, context, caller in
             let body = try await request.decodeJSON(DecisionRequest.self, context: context)
+            try checkWave(body.wave)
             guard let reason = body.reason, !reason.isEmpty else { throw APIError.invalid("reason: required to resolve a host's failures") }
             try checkReason(reason)
             let host = caller.pathHost!
@@ -89,6 +91,12 @@ struct RolloutRoutes {
             throw APIError.invalid("path: rollout id must be a positive whole number")
         }
         return id
+    }
+
+    /// `wave`, when given, is a name: never empty (`minLength: 1` in the document; found by
+    /// scripts/fuzz-api, a pause with `"wave": ""` was accepted).
+    func checkWave(_ wave: String?) throws {
+        if wave?.isEmpty == true { throw APIError.invalid("wave: must not be empty; leave it out for the first wave that waits for an approval") }
     }
 
     func checkReason(_ reason: String) throws {

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import SluiceAPI
 import SluiceCore
 import SluiceStore
@@ -26,6 +27,30 @@ struct TokenRoutes {
                 name: body.name, uses: body.uses ?? 1, expiresAtMs: expires, labels: body.labels, actor: caller.actor, nowMs: now)
             return JSONResponse(TokenResponse(issued), status: .created)
         }
+
+        for (list, revoke, kind) in [
+            (APIRoute.listTokens, APIRoute.revokeToken, CredentialToken.Kind.operatorToken),
+            (.listEnrollmentTokens, .revokeEnrollmentToken, .enrollment),
+        ] {
+            api.add(list) { _, _, _ in
+                JSONResponse(TokenList(tokens: try database.listTokens(kind: kind, nowMs: clock.nowMs())))
+            }
+            api.add(revoke) { request, context, caller in
+                let keyID = try Self.keyID(context)
+                let body = try await request.decodeJSON(RevokeRequest.self, context: context)
+                let info = try database.revokeToken(keyID: keyID, kind: kind, reason: body.reason, actor: caller.actor, nowMs: clock.nowMs())
+                context.logger.notice("\(caller.actor) revoked \(kind == .operatorToken ? "operator" : "enrollment") token \(keyID) (\(info.name))")
+                return JSONResponse(info)
+            }
+        }
+    }
+
+    /// The `{keyID}` of the path: 16 lowercase hex digits, the public part of a token.
+    static func keyID(_ context: SluiceRequestContext) throws -> String {
+        guard let text = context.parameters.get("keyID"), text.utf8.count == 16,
+            text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        else { throw APIError.invalid("path: a key id is 16 lowercase hex digits (the part after sluice-op. or sluice-enroll.)") }
+        return text
     }
 
     static func expiry(seconds: Int, nowMs: Int64) throws -> Int64 {

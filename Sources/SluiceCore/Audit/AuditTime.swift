@@ -99,7 +99,10 @@ public enum AuditTime {
             return try parseDateTime(trimmed, zone: zone)
         }
         do {
-            return nowMs - (try DurationText.parseSeconds(trimmed)) * 1000
+            // A duration past what milliseconds can hold is refused, not an overflow trap.
+            let (back, overflow) = try DurationText.parseSeconds(trimmed).multipliedReportingOverflow(by: 1000)
+            guard !overflow else { throw InvalidInput("too long") }
+            return nowMs - back
         } catch {
             throw InvalidInput("invalid time \(quoted(text)): expected RFC 3339 (2024-07-24T08:20:00Z), a date (2024-07-24) or a duration back from now (2h, 7d)")
         }

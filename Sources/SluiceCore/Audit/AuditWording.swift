@@ -16,6 +16,22 @@ public enum AuditWording {
             return "\(event.actor) created operator token \(d["name"] ?? "?") (role \(d["role"] ?? "?"))"
         case "enrollment-token.created":
             return "\(event.actor) created enrollment token \(d["name"] ?? "?") (\(d["uses"] ?? "?") uses)"
+        case "token.revoked":
+            return "\(event.actor) revoked operator token \(d["name"] ?? "?") (\(d["keyID"] ?? "?"))\(reason)"
+        case "enrollment-token.revoked":
+            return "\(event.actor) revoked enrollment token \(d["name"] ?? "?") (\(d["keyID"] ?? "?"))\(reason)"
+        case "host.revoked":
+            return "\(event.actor) revoked \(host)\(reason)"
+        case "assignment.cancelled", "assignment.failed":
+            return "\(host)'s update in \(rollout) \(event.kind == "assignment.failed" ? "failed" : "was cancelled"): " + oneLine(d["detail"] ?? "?")
+        case "host.labels_requested":
+            return "\(host) asked for labels \(oneLine(d["requested"] ?? "?")); kept \(oneLine(d["labels"] ?? "?")) until an operator decides"
+        case "host.labels_request_withdrawn":
+            return "\(host) no longer asks for labels \(oneLine(d["requested"] ?? "?"))"
+        case "host.labels_rejected":
+            return "\(event.actor) rejected labels \(oneLine(d["requested"] ?? "?")) for \(host)\(reason)"
+        case "host.labels_changed":
+            return "\(event.actor) changed the labels of \(host) from \(oneLine(d["from"] ?? "?")) to \(oneLine(d["to"] ?? "?"))\(reason)"
         case "host.enrolled":
             return "\(host) enrolled" + (d["labels"].map { " with labels \(oneLine($0))" } ?? "")
         case "inventory.changed":

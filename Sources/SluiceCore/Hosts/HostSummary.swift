@@ -12,11 +12,13 @@ public struct HostSummary: Sendable, Codable, Equatable {
     public var unattendedUpgrades: UnattendedUpgradesStatus?
     /// Conditions an operator should act on, one short sentence each.
     public var warnings: [String]
+    /// Labels the agent asked for that wait for an operator's approval; `labels` stay in use until then.
+    public var pendingLabels: Labels?
 
     public init(
         id: HostID, labels: Labels, enrolledAtMs: Int64, lastSeenAtMs: Int64?, agentVersion: String?, os: OSRelease?,
         pendingUpdates: Int, pendingSecurityUpdates: Int, rebootRequired: Bool,
-        unattendedUpgrades: UnattendedUpgradesStatus?, warnings: [String] = []
+        unattendedUpgrades: UnattendedUpgradesStatus?, warnings: [String] = [], pendingLabels: Labels? = nil
     ) {
         self.id = id
         self.labels = labels
@@ -29,6 +31,7 @@ public struct HostSummary: Sendable, Codable, Equatable {
         self.rebootRequired = rebootRequired
         self.unattendedUpgrades = unattendedUpgrades
         self.warnings = warnings
+        self.pendingLabels = pendingLabels
     }
 
     /// The warnings for this host at `nowMs`: silence, unattended-upgrades still armed,

@@ -11,10 +11,14 @@ public struct InventoryReport: Sendable, Codable, Equatable {
     public var rebootRequired: Bool
     public var rebootRequiredPackages: [String]
     public var unattendedUpgrades: UnattendedUpgradesStatus
+    /// The labels the agent is configured with; absent when it has none. The controller never
+    /// applies them by itself: labels different from the host's approved ones become a
+    /// request an operator must approve (see `LabelChange`).
+    public var labels: Labels?
 
     public init(
         agentVersion: String, os: OSRelease, installed: [InstalledPackage], candidates: [UpgradeCandidate],
-        rebootRequired: Bool, rebootRequiredPackages: [String], unattendedUpgrades: UnattendedUpgradesStatus
+        rebootRequired: Bool, rebootRequiredPackages: [String], unattendedUpgrades: UnattendedUpgradesStatus, labels: Labels? = nil
     ) {
         self.agentVersion = agentVersion
         self.os = os
@@ -23,6 +27,7 @@ public struct InventoryReport: Sendable, Codable, Equatable {
         self.rebootRequired = rebootRequired
         self.rebootRequiredPackages = rebootRequiredPackages
         self.unattendedUpgrades = unattendedUpgrades
+        self.labels = labels
     }
 
     /// Checks the limits and uniqueness rules that typed decoding alone cannot express.

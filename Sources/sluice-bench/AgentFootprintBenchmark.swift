@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+
+/// The agent's footprint (issue 6, benchmark 4): the real sluice-agent (simulated package
+/// backend, a fixed inventory file) against a real sluiced, idle but for its heartbeats,
+/// inventory reports and assignment long-poll.
+struct AgentFootprintBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent-footprint", abstract: "The real sluice-agent's RSS and CPU over a minute of heartbeats against a real sluiced.")
+
+    @Option(help: "Seconds measured, once the agent has enrolled.") var duration = 60
+    @Option(help: "The agent's heartbeat interval, such as 10s (its default).") var heartbeat = "10s"
+    @Option(help: "Installed packages in the agent's inventory file.") var installed = 500
+    @Option(help: "How often RSS is sampled, milliseconds.") var sampleEvery = 100
+
+    func validate() throws {
+        guard duration > 0, installed >= 2, sampleEvery > 0 else { throw ValidationError("--duration, --installed and --sample-every must be positive") }
+    }
+
+    func run() async throws {
+        BenchCleanup.installSignalHandlers()
+        defer { BenchCleanup.shared.run() }
+        say(benchmarkMachine())
+        let directory = try benchTemporaryDirectory("sluice-bench-agent")
+        let fleet = try BenchFleet.enroll(count: 0, in: directory, id: { "\($0)" }, labels: { _ in [:] }, inventory: nil)
+        let (sluiced, port) = try startSluiced(directory: directory, databasePath: fleet.databasePath)
+        try BenchInventory.json(installed: installed, variant: 0).write(toFile: directory + "/inventory.json", atomically: true, encoding: .utf8)
+        let state = directory + "/agent-state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let agent = try BenchChild(
+            "sluice-agent",
+            [
+                "--controller", "http://127.0.0.1:\(port)", "--host-id", "footprint1", "--label", "environment=production", "--label", "role=app",
+                "--label", "region=bench", "--state-dir", state, "--enroll-token", fleet.enrollmentToken, "--backend", "simulated",
+                "--inventory-file", directory + "/inventory.json", "--heartbeat", heartbeat,
+            ], logPath: directory + "/agent.log")
+        say("sluiced: pid \(sluiced.pid), port \(port); sluice-agent: pid \(agent.pid), heartbeat \(heartbeat), inventory of \(installed) packages")
+
+        // Measured from its enrollment (the credentials file appears) on.
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: state + "/agent-credentials.json") {
+            guard agent.isRunning, Date() < deadline else { throw ValidationError("the agent did not enroll within 30 s:\n\(agent.log.suffix(4000))") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let first = ProcessSample.read(pid: agent.pid)!
+        say(String(format: "enrolled: CPU %.2f s since its start, RSS %@", first.cpuSeconds, mebibytes(first.rssBytes)))
+        var peak = first.rssBytes
+        var samples = [first.rssBytes]
+        let end = ContinuousClock.now + .seconds(duration)
+        while ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(sampleEvery))
+            guard agent.isRunning, let sample = ProcessSample.read(pid: agent.pid) else {
+                throw ValidationError("the agent exited during the run:\n\(agent.log.suffix(4000))")
+            }
+            peak = max(peak, sample.rssBytes)
+            samples.append(sample.rssBytes)
+        }
+        let last = ProcessSample.read(pid: agent.pid)!
+        let cpu = ProcessSample.cpu(from: first, to: last)
+        let heartbeats = agent.log.components(separatedBy: "heartbeat failed").count - 1
+        agent.stop()
+        sluiced.stop()
+        let log = agent.log
+        let reports = log.components(separatedBy: "reported ").count - 1
+        say(
+            String(
+                format: "sluice-agent over %d s: RSS peak %@ (sampled every %d ms; VmHWM since start %@), final %@, median %@; CPU %.2f s = %.2f %% of one core",
+                duration, mebibytes(peak), sampleEvery, mebibytes(last.peakRSSBytes), mebibytes(last.rssBytes), mebibytes(samples.sorted()[samples.count / 2]),
+                cpu.seconds, cpu.percent))
+        say("agent log: \(reports) inventory report(s), \(heartbeats) failed heartbeat(s)")
+        say("goal: RSS < 15 MB (read as 15 MiB): \(peak < 15 << 20 ? "met" : "missed") (peak \(mebibytes(peak)))")
+        BenchCleanup.shared.remove(directory: directory)
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Agent check-ins against a real sluiced (issue 6, benchmark 1), and the same load against a
+/// bare Hummingbird endpoint answering the same bytes.
+struct CheckinsBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkins",
+        abstract: "10,000 agents' heartbeats and inventory reports against a real sluiced on loopback, and against a bare Hummingbird endpoint.")
+
+    @Option(help: "Simulated agents, each with its own host token.") var agents = 10_000
+    @Option(help: "Requests in flight at once (and HTTP connections) in the maximum-rate runs.") var concurrency = 32
+    @Option(help: "Seconds measured in each maximum-rate run.") var duration = 20
+    @Option(help: "Seconds of load before each maximum-rate run is measured.") var warmup = 3
+    @Option(help: "Fixed rate (check-ins per second) of the latency run against sluiced; 0 skips it.") var rate = 5000
+    @Option(help: "Every Nth check-in is a full inventory report, the others heartbeats (the agent's defaults: heartbeat 10 s, report 60 s).")
+    var inventoryEvery = 7
+    @Option(help: "Every Nth inventory report changes the host's pending updates (a delta: one candidate added or removed).")
+    var changedEvery = 10
+    @Option(help: "Installed packages in each inventory report.") var installed = 500
+
+    func validate() throws {
+        guard agents > 0, concurrency > 0, duration > 0, warmup >= 0, rate >= 0, inventoryEvery > 0, changedEvery > 0, installed >= 2 else {
+            throw ValidationError("every count must be positive (--installed at least 2)")
+        }
+    }
+
+    func run() async throws {
+        BenchCleanup.installSignalHandlers()
+        defer { BenchCleanup.shared.run() }
+        say(benchmarkMachine())
+        say("open files: \(benchRaiseOpenFileLimit()) (this process)")
+        let directory = try benchTemporaryDirectory("sluice-bench-checkins")
+
+        // The fleet, enrolled through the store before sluiced opens the file.
+        let inventories = [BenchInventory.buffer(installed: installed, variant: 0), BenchInventory.buffer(installed: installed, variant: 1)]
+        let inventory = try BenchInventory.report(installed: installed, variant: 0)
+        let (fleet, enrollSeconds) = try benchTimed {
+            try BenchFleet.enroll(
+                count: agents, in: directory, id: { "agent\($0)" },
+                labels: { ["environment": "production", "role": "app", "region": "region-\($0 % 20)"] }, inventory: inventory)
+        }
+        say(String(format: "fleet: %d hosts enrolled, inventory and health recorded through the store in %.1f s", agents, enrollSeconds))
+        say(
+            "check-ins: 1 in \(inventoryEvery) a full inventory report (\(installed) packages, \(inventories[0].readableBytes) bytes), 1 in \(changedEvery) of those changed; the others heartbeats"
+        )
+
+        let plan = CheckinPlan(fleet: fleet, inventories: inventories, inventoryEvery: inventoryEvery, changedEvery: changedEvery)
+        let next: @Sendable (Int) -> BenchRequest = { plan.request($0) }
+
+        // sluiced.
+        let (sluiced, port) = try startSluiced(directory: directory, databasePath: fleet.databasePath)
+        say("sluiced: pid \(sluiced.pid), port \(port), open files limit \(benchOpenFileLimit(pid: sluiced.pid))")
+        let http = BenchHTTP(port: port, connections: max(concurrency, 64))
+        let before = ProcessSample.read(pid: sluiced.pid)!
+        let bench0 = ProcessSample.read(pid: getpid())!
+        let controller = await LoadGenerator.closedLoop(
+            http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .seconds(warmup), duration: .seconds(duration), next: next)
+        let after = ProcessSample.read(pid: sluiced.pid)!
+        let bench1 = ProcessSample.read(pid: getpid())!
+        say(controller.line("sluiced, \(concurrency) in flight"))
+        printUsage("  sluiced", before, after)
+        printUsage("  sluice-bench (the load)", bench0, bench1)
+
+        var fixed: LoadResult?
+        if rate > 0 {
+            let a = ProcessSample.read(pid: sluiced.pid)!
+            fixed = await LoadGenerator.openLoop(
+                http: http, kinds: CheckinPlan.kinds, rate: rate, duration: .seconds(duration), maxInFlight: 1000, firstRequest: plan.sent.value,
+                next: next)
+            let b = ProcessSample.read(pid: sluiced.pid)!
+            say(fixed!.line("sluiced offered a fixed \(rate)/s (at most 1,000 unanswered; latency from when each request was due)"))
+            printUsage("  sluiced", a, b)
+        }
+        await http.shutdown()
+        sluiced.stop()
+
+        // The bare endpoint, the same load.
+        let bare = try BenchChild(
+            try benchSibling("sluice-bench"), ["bare-server", "--port-file", directory + "/bare.port"], logPath: directory + "/bare.log")
+        let barePort = try bare.waitForPort(file: directory + "/bare.port")
+        let bareHTTP = BenchHTTP(port: barePort, connections: max(concurrency, 64))
+        let bareBefore = ProcessSample.read(pid: bare.pid)!
+        let bareResult = await LoadGenerator.closedLoop(
+            http: bareHTTP, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .seconds(warmup), duration: .seconds(duration), next: next)
+        let bareAfter = ProcessSample.read(pid: bare.pid)!
+        say(bareResult.line("bare Hummingbird endpoint, \(concurrency) in flight"))
+        printUsage("  bare server", bareBefore, bareAfter)
+        await bareHTTP.shutdown()
+        bare.stop()
+
+        let ratio = controller.rate / max(bareResult.rate, 1)
+        say(String(format: "ratio sluiced / bare: %.2f (target at least 0.50)", ratio))
+        let p99 = (fixed ?? controller).percentiles().p99
+        let achieved = fixed?.rate ?? controller.rate
+        say(
+            String(
+                format: "goal: 5000 check-ins/s at p99 < 20 ms: %@ (%.0f/s, p99 %.2f ms%@)", achieved >= 4950 && p99 < 20 ? "met" : "missed", achieved, p99,
+                fixed == nil ? ", maximum-rate run" : ", fixed-rate run"))
+        BenchCleanup.shared.remove(directory: directory)
+    }
+
+    func printUsage(_ label: String, _ a: ProcessSample, _ b: ProcessSample) {
+        let cpu = ProcessSample.cpu(from: a, to: b)
+        say(
+            String(
+                format: "%@: CPU %.1f s over %.1f s = %.0f %% of one core; RSS %@ at the end, peak %@", label, cpu.seconds, benchSeconds(b.at - a.at),
+                cpu.percent, mebibytes(b.rssBytes), mebibytes(b.peakRSSBytes)))
+    }
+}
+
+/// Which agent sends what: request n goes to agent n mod agents; every `inventoryEvery`-th
+/// is an inventory report, every `changedEvery`-th of those flips the agent's pending updates.
+final class CheckinPlan: Sendable {
+    static let kinds = ["heartbeat", "inventory"]
+    let fleet: BenchFleet
+    let inventories: [ByteBuffer]
+    let inventoryEvery: Int
+    let changedEvery: Int
+    let heartbeat = ByteBuffer(string: #"{"healthy":true,"detail":"agent running; 2 check(s) passed"}"#)
+    /// Which inventory each agent last sent (0 or 1).
+    private let variants: BenchShared<[UInt8]>
+    private let inventoryReports = BenchCounter()
+    let sent = BenchCounter()
+
+    init(fleet: BenchFleet, inventories: [ByteBuffer], inventoryEvery: Int, changedEvery: Int) {
+        self.fleet = fleet
+        self.inventories = inventories
+        self.inventoryEvery = inventoryEvery
+        self.changedEvery = changedEvery
+        self.variants = BenchShared([UInt8](repeating: 0, count: fleet.hosts.count))
+    }
+
+    func request(_ n: Int) -> BenchRequest {
+        _ = sent.next()
+        let index = n % fleet.hosts.count
+        let host = fleet.hosts[index]
+        guard n % inventoryEvery == inventoryEvery - 1 else {
+            return BenchRequest(method: .PUT, path: "/v1/hosts/\(host.id)/health", authorization: host.authorization, body: heartbeat, kind: 0)
+        }
+        let m = inventoryReports.next()
+        let variant = variants.withLock { variants in
+            if m % changedEvery == changedEvery - 1 { variants[index] ^= 1 }
+            return Int(variants[index])
+        }
+        return BenchRequest(method: .PUT, path: "/v1/hosts/\(host.id)/inventory", authorization: host.authorization, body: inventories[variant], kind: 1)
+    }
+}

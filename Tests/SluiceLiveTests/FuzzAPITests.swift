@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// `scripts/fuzz-api --short`: schemathesis (from PyPI) against a real sluiced over loopback,
+/// from openapi/sluice-v1.yaml, for about a minute. Fails on anything the script reports
+/// (a 5xx, an undocumented status, content type or body, a write caused by an invalid
+/// request), and also when schemathesis cannot be installed: a fuzz run that did not run
+/// must not pass.
+@Suite("Live: API fuzzing")
+struct FuzzAPITests {
+    /// `/work/main`, found from this file.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test(.timeLimit(.minutes(4)))
+    func theShortFuzzRunFindsNothing() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fuzz-api-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: output) }
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let log = try FileHandle(forWritingTo: output)
+        defer { try? log.close() }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Self.repository.appendingPathComponent("scripts/fuzz-api").path, "--short"]
+        process.currentDirectoryURL = Self.repository
+        var environment = ProcessInfo.processInfo.environment
+        // The executables `swift test` built: the script must not run `swift build` itself
+        // while this test run holds the build directory.
+        environment["SLUICE_BIN_DIR"] = try binaryDirectory().path
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        process.waitUntilExit()
+        let elapsed = Date().timeIntervalSince(started)
+
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let summary = text.split(separator: "\n").last { $0.hasPrefix("fuzz-api: ") }.map(String.init) ?? "(no summary line)"
+        #expect(
+            process.terminationStatus == 0,
+            "scripts/fuzz-api --short exited \(process.terminationStatus) after \(Int(elapsed)) s: \(summary)\n\(text.suffix(20_000))")
+        #expect(summary.hasPrefix("fuzz-api: OK:"), "\(summary)")
+    }
+}
