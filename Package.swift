@@ -149,7 +149,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Measures the audit log at a million events: `swift run -c release sluice-bench audit`.
+        // Benchmarks that print figures (docs/BENCHMARKS.md): audit, plan, checkins, halt, agent-footprint.
         .executableTarget(
             name: "sluice-bench",
             dependencies: [

@@ -163,7 +163,7 @@ public struct SluiceHTTPClient: Sendable {
             status = Int(response.status.code)
             data = Data(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
         } catch {
-            throw ClientError.unreachable("cannot reach the controller at \(baseURL.absoluteString): \(Self.describe(error))")
+            throw ClientError.unreachable("cannot reach the controller at \(baseURL.absoluteString): \(Self.describe(error, host: baseURL.host ?? "this address"))")
         }
         guard (200..<300).contains(status) else {
             if let error = try? JSONDecoder().decode(ErrorResponse.self, from: data) {
@@ -179,7 +179,10 @@ public struct SluiceHTTPClient: Sendable {
     }
 
     /// One line for a transport failure, TLS ones named as such.
-    static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error, host: String) -> String {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "TLS failed: the controller's certificate does not name \(host); connect by a name it was issued for (sluiced tls init --name)"
+        }
         if let error = error as? NIOSSLError {
             let text = String(describing: error)
             let reason = text.contains("CERTIFICATE_VERIFY_FAILED") ? "the controller's certificate was not accepted" : text

@@ -145,7 +145,7 @@ public struct ControllerSettings: Sendable, Equatable {
         }
         if let stale = root["stale_after"] {
             let seconds = try stale.seconds()
-            guard seconds >= 10 else { throw stale.error("must be at least 10s") }
+            guard (10...30 * 86400).contains(seconds) else { throw stale.error("must be between 10s and 30d") }
             staleAfterMs = seconds * 1000
         }
     }

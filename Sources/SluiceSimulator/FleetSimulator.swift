@@ -5,6 +5,10 @@ import SluiceAgent
 import SluiceClient
 import SluiceCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the simulated fleet saw, with wall-clock times: for the demo's figures and for tests.
 public actor FleetRecord {
     public struct Finished: Sendable, Equatable {
@@ -49,17 +53,20 @@ public struct FleetSimulator: Sendable {
     public let record: FleetRecord
     let logger: Logger
 
-    public init(controller: String, enrollToken: String, hosts: [SimulatedHost], heartbeat: Duration = .seconds(1), logger: Logger? = nil) {
+    /// - Parameter heartbeat: each host's interval; by default one second, and longer for
+    ///   fleets over 2,000 hosts (2,000 heartbeats a second in all: 5 s for 10,000 hosts).
+    public init(controller: String, enrollToken: String, hosts: [SimulatedHost], heartbeat: Duration? = nil, logger: Logger? = nil) {
         self.controller = controller
         self.enrollToken = enrollToken
         self.hosts = hosts
-        self.heartbeat = heartbeat
+        self.heartbeat = heartbeat ?? .milliseconds(max(1000, hosts.count / 2))
         self.record = FleetRecord()
         self.logger = logger ?? Logger(label: "sluice.simulator") { _ in SwiftLogNoOpLogHandler() }
     }
 
     /// Enrolls every host (a few at a time) and reports its inventory; returns each host's client.
     public func enrollAll(concurrency: Int = 16) async throws -> [String: SluiceHTTPClient] {
+        raiseOpenFileLimit()
         var clients: [String: SluiceHTTPClient] = [:]
         var index = 0
         while index < hosts.count {
@@ -87,18 +94,32 @@ public struct FleetSimulator: Sendable {
     /// Runs every host's heartbeats and assignment loop until the calling task is cancelled
     /// (or `stop()` on the record).
     public func run(clients: [String: SluiceHTTPClient]) async {
+        raiseOpenFileLimit()
+        let heartbeat = self.heartbeat
+        // One connection per host's long-poll, and a few hundred more for heartbeats: when
+        // the controller is slow, heartbeats wait their turn instead of each opening a socket.
+        let heartbeats = FleetGate(limit: 256)
         await withTaskGroup(of: Void.self) { group in
-            for host in hosts {
+            for (index, host) in hosts.enumerated() {
                 guard let client = clients[host.id], let id = try? HostID(parsing: host.id) else { continue }
+                // Hosts start spread over the heartbeat interval, as a real fleet's agents
+                // do, not 10,000 long-polls and heartbeats in the same instant.
+                let offset = heartbeat * (Double(index) / Double(max(hosts.count, 1)))
                 let backend = RecordingBackend(
                     host: host.id, inner: SimulatedBackend(outcomes: host.outcomes, stepDelay: host.stepDelay), record: record,
                     silentOnAssignment: host.silentOnAssignment)
                 let runner = AssignmentRunner(client: client, host: id, backend: backend, logger: logger) { _ in }
-                group.addTask { await runner.run() }
                 group.addTask {
+                    try? await Task.sleep(for: offset)
+                    await runner.run()
+                }
+                group.addTask {
+                    try? await Task.sleep(for: offset)
                     while !Task.isCancelled, await !record.isStopped {
                         if await !record.isSilent(host.id) {
+                            guard await heartbeats.acquire() else { break }
                             _ = try? await client.reportHealth(host: id, HealthReport(healthy: true, detail: "simulated host healthy"))
+                            heartbeats.release()
                         }
                         try? await Task.sleep(for: heartbeat)
                     }
@@ -134,4 +155,15 @@ struct RecordingBackend: PackageBackend {
     }
 
     func recover(report: @escaping RecoveryReporter) async -> RecoveredApply? { nil }
+}
+
+/// Every simulated host holds a long-poll and, now and then, a heartbeat connection: lift the
+/// soft limit on open files to the hard one (10,000 hosts need about 10,500).
+func raiseOpenFileLimit() {
+    #if canImport(Glibc)
+    var limit = rlimit()
+    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    #endif
 }

@@ -57,6 +57,7 @@ struct AgentFootprintBenchmark: AsyncParsableCommand {
         }
         let last = ProcessSample.read(pid: agent.pid)!
         let cpu = ProcessSample.cpu(from: first, to: last)
+        let mappings = benchMappings(pid: agent.pid)
         let heartbeats = agent.log.components(separatedBy: "heartbeat failed").count - 1
         agent.stop()
         sluiced.stop()
@@ -68,6 +69,13 @@ struct AgentFootprintBenchmark: AsyncParsableCommand {
                 duration, mebibytes(peak), sampleEvery, mebibytes(last.peakRSSBytes), mebibytes(last.rssBytes), mebibytes(samples.sorted()[samples.count / 2]),
                 cpu.seconds, cpu.percent))
         say("agent log: \(reports) inventory report(s), \(heartbeats) failed heartbeat(s)")
+        say(
+            "final RSS: \(mebibytes(last.anonymousBytes)) anonymous (heap, stacks), \(mebibytes(last.fileBytes)) mapped from files (the executable and its libraries); largest:"
+        )
+        for mapping in mappings.prefix(8) {
+            let name = mapping.name.split(separator: "/").last.map(String.init) ?? mapping.name
+            say("  \(mebibytes(mapping.rssBytes)) (\(mebibytes(mapping.privateDirtyBytes)) private dirty) \(name)")
+        }
         say("goal: RSS < 15 MB (read as 15 MiB): \(peak < 15 << 20 ? "met" : "missed") (peak \(mebibytes(peak)))")
         BenchCleanup.shared.remove(directory: directory)
     }

@@ -140,6 +140,10 @@ struct ProcessSample {
     var rssBytes: Int
     /// The highest resident set so far (`VmHWM`), bytes.
     var peakRSSBytes: Int
+    /// Of `rssBytes`: anonymous memory (heap, stacks), and pages mapped from files (the
+    /// executable and its shared libraries).
+    var anonymousBytes: Int
+    var fileBytes: Int
     var at: ContinuousClock.Instant
 
     static func read(pid: Int32) -> ProcessSample? {
@@ -156,7 +160,8 @@ struct ProcessSample {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
         }
         return ProcessSample(
-            cpuSeconds: (utime + stime) / ticks, rssBytes: kilobytes("VmRSS") * 1024, peakRSSBytes: kilobytes("VmHWM") * 1024, at: .now)
+            cpuSeconds: (utime + stime) / ticks, rssBytes: kilobytes("VmRSS") * 1024, peakRSSBytes: kilobytes("VmHWM") * 1024,
+            anonymousBytes: kilobytes("RssAnon") * 1024, fileBytes: kilobytes("RssFile") * 1024, at: .now)
     }
 
     /// CPU seconds and percent of one core between two samples.
@@ -240,4 +245,24 @@ struct MachineSample {
             format: "machine: %.2f of %d cores busy, %.2f of them other processes", busy, ProcessInfo.processInfo.activeProcessorCount,
             max(0, busy - measured / seconds))
     }
+}
+
+/// Resident memory by what is mapped (`/proc/PID/smaps`), largest first: file name, or
+/// `[anonymous]`, with its resident and private dirty bytes.
+func benchMappings(pid: Int32) -> [(name: String, rssBytes: Int, privateDirtyBytes: Int)] {
+    // Read to the end: /proc files report a size of 0.
+    let text = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+    var rss: [String: Int] = [:], dirty: [String: Int] = [:]
+    var current = "[anonymous]"
+    for line in text.split(separator: "\n") {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = fields.first, first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            current = fields.count >= 6 ? String(fields[5...].joined(separator: " ")) : "[anonymous]"
+        } else if fields.first == "Rss:", fields.count > 1, let kB = Int(fields[1]) {
+            rss[current, default: 0] += kB * 1024
+        } else if fields.first == "Private_Dirty:", fields.count > 1, let kB = Int(fields[1]) {
+            dirty[current, default: 0] += kB * 1024
+        }
+    }
+    return rss.map { (name: $0.key, rssBytes: $0.value, privateDirtyBytes: dirty[$0.key] ?? 0) }.sorted { $0.rssBytes > $1.rssBytes }
 }

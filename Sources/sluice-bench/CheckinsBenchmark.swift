@@ -15,14 +15,14 @@ struct CheckinsBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds measured in each maximum-rate run.") var duration = 20
     @Option(help: "Seconds of load before each maximum-rate run is measured.") var warmup = 3
     @Option(help: "Fixed rate (check-ins per second) of the latency run against sluiced; 0 skips it.") var rate = 5000
-    @Option(help: "Every Nth check-in is a full inventory report, the others heartbeats (the agent's defaults: heartbeat 10 s, report 60 s).")
+    @Option(help: "Every Nth check-in is a full inventory report, the others heartbeats (the agent's defaults: heartbeat 10 s, report 60 s); 0: heartbeats only.")
     var inventoryEvery = 7
     @Option(help: "Every Nth inventory report changes the host's pending updates (a delta: one candidate added or removed).")
     var changedEvery = 10
     @Option(help: "Installed packages in each inventory report.") var installed = 500
 
     func validate() throws {
-        guard agents > 0, concurrency > 0, duration > 0, warmup >= 0, rate >= 0, inventoryEvery > 0, changedEvery > 0, installed >= 2 else {
+        guard agents > 0, concurrency > 0, duration > 0, warmup >= 0, rate >= 0, inventoryEvery >= 0, changedEvery > 0, installed >= 2 else {
             throw ValidationError("every count must be positive (--installed at least 2)")
         }
     }
@@ -44,7 +44,9 @@ struct CheckinsBenchmark: AsyncParsableCommand {
         }
         say(String(format: "fleet: %d hosts enrolled, inventory and health recorded through the store in %.1f s", agents, enrollSeconds))
         say(
-            "check-ins: 1 in \(inventoryEvery) a full inventory report (\(installed) packages, \(inventories[0].readableBytes) bytes), 1 in \(changedEvery) of those changed; the others heartbeats"
+            inventoryEvery == 0
+                ? "check-ins: heartbeats only"
+                : "check-ins: 1 in \(inventoryEvery) a full inventory report (\(installed) packages, \(inventories[0].readableBytes) bytes), 1 in \(changedEvery) of those changed; the others heartbeats"
         )
 
         let plan = CheckinPlan(fleet: fleet, inventories: inventories, inventoryEvery: inventoryEvery, changedEvery: changedEvery)
@@ -54,25 +56,18 @@ struct CheckinsBenchmark: AsyncParsableCommand {
         let (sluiced, port) = try startSluiced(directory: directory, databasePath: fleet.databasePath)
         say("sluiced: pid \(sluiced.pid), port \(port), open files limit \(benchOpenFileLimit(pid: sluiced.pid))")
         let http = BenchHTTP(port: port, connections: max(concurrency, 64))
-        let before = ProcessSample.read(pid: sluiced.pid)!
-        let bench0 = ProcessSample.read(pid: getpid())!
-        let controller = await LoadGenerator.closedLoop(
-            http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .seconds(warmup), duration: .seconds(duration), next: next)
-        let after = ProcessSample.read(pid: sluiced.pid)!
-        let bench1 = ProcessSample.read(pid: getpid())!
-        say(controller.line("sluiced, \(concurrency) in flight"))
-        printUsage("  sluiced", before, after)
-        printUsage("  sluice-bench (the load)", bench0, bench1)
+        let controller = await maximumRate(http: http, server: sluiced.pid, label: "sluiced", next: next)
 
         var fixed: LoadResult?
         if rate > 0 {
-            let a = ProcessSample.read(pid: sluiced.pid)!
+            let a = ProcessSample.read(pid: sluiced.pid)!, m0 = MachineSample.read(), bench0 = ProcessSample.read(pid: getpid())!
             fixed = await LoadGenerator.openLoop(
                 http: http, kinds: CheckinPlan.kinds, rate: rate, duration: .seconds(duration), maxInFlight: 1000, firstRequest: plan.sent.value,
                 next: next)
-            let b = ProcessSample.read(pid: sluiced.pid)!
+            let b = ProcessSample.read(pid: sluiced.pid)!, m1 = MachineSample.read(), bench1 = ProcessSample.read(pid: getpid())!
             say(fixed!.line("sluiced offered a fixed \(rate)/s (at most 1,000 unanswered; latency from when each request was due)"))
             printUsage("  sluiced", a, b)
+            say("  " + MachineSample.line(from: m0, to: m1, measured: b.cpuSeconds - a.cpuSeconds + bench1.cpuSeconds - bench0.cpuSeconds))
         }
         await http.shutdown()
         sluiced.stop()
@@ -82,12 +77,7 @@ struct CheckinsBenchmark: AsyncParsableCommand {
             try benchSibling("sluice-bench"), ["bare-server", "--port-file", directory + "/bare.port"], logPath: directory + "/bare.log")
         let barePort = try bare.waitForPort(file: directory + "/bare.port")
         let bareHTTP = BenchHTTP(port: barePort, connections: max(concurrency, 64))
-        let bareBefore = ProcessSample.read(pid: bare.pid)!
-        let bareResult = await LoadGenerator.closedLoop(
-            http: bareHTTP, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .seconds(warmup), duration: .seconds(duration), next: next)
-        let bareAfter = ProcessSample.read(pid: bare.pid)!
-        say(bareResult.line("bare Hummingbird endpoint, \(concurrency) in flight"))
-        printUsage("  bare server", bareBefore, bareAfter)
+        let bareResult = await maximumRate(http: bareHTTP, server: bare.pid, label: "bare Hummingbird endpoint", next: next)
         await bareHTTP.shutdown()
         bare.stop()
 
@@ -100,6 +90,23 @@ struct CheckinsBenchmark: AsyncParsableCommand {
                 format: "goal: 5000 check-ins/s at p99 < 20 ms: %@ (%.0f/s, p99 %.2f ms%@)", achieved >= 4950 && p99 < 20 ? "met" : "missed", achieved, p99,
                 fixed == nil ? ", maximum-rate run" : ", fixed-rate run"))
         BenchCleanup.shared.remove(directory: directory)
+    }
+
+    /// A warm-up, then `duration` seconds measured with `concurrency` requests in flight.
+    func maximumRate(http: BenchHTTP, server: Int32, label: String, next: @escaping @Sendable (Int) -> BenchRequest) async -> LoadResult {
+        if warmup > 0 {
+            _ = await LoadGenerator.closedLoop(
+                http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(warmup), next: next)
+        }
+        let a = ProcessSample.read(pid: server)!, m0 = MachineSample.read(), bench0 = ProcessSample.read(pid: getpid())!
+        let result = await LoadGenerator.closedLoop(
+            http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(duration), next: next)
+        let b = ProcessSample.read(pid: server)!, m1 = MachineSample.read(), bench1 = ProcessSample.read(pid: getpid())!
+        say(result.line("\(label), \(concurrency) in flight"))
+        printUsage("  \(label)", a, b)
+        printUsage("  sluice-bench (the load)", bench0, bench1)
+        say("  " + MachineSample.line(from: m0, to: m1, measured: b.cpuSeconds - a.cpuSeconds + bench1.cpuSeconds - bench0.cpuSeconds))
+        return result
     }
 
     func printUsage(_ label: String, _ a: ProcessSample, _ b: ProcessSample) {
@@ -137,7 +144,7 @@ final class CheckinPlan: Sendable {
         _ = sent.next()
         let index = n % fleet.hosts.count
         let host = fleet.hosts[index]
-        guard n % inventoryEvery == inventoryEvery - 1 else {
+        guard inventoryEvery > 0, n % inventoryEvery == inventoryEvery - 1 else {
             return BenchRequest(method: .PUT, path: "/v1/hosts/\(host.id)/health", authorization: host.authorization, body: heartbeat, kind: 0)
         }
         let m = inventoryReports.next()

@@ -47,7 +47,7 @@ struct HaltBenchmark: AsyncParsableCommand {
 
         let (sluiced, port) = try startSluiced(directory: directory, databasePath: fleet.databasePath, policies: directory + "/policies")
         say("sluiced: pid \(sluiced.pid), port \(port), open files limit \(benchOpenFileLimit(pid: sluiced.pid))")
-        let http = BenchHTTP(port: port, connections: agents + 16)
+        let http = BenchHTTP(port: port, connections: 16)
         do {
             try await measure(http: http, port: port, sluiced: sluiced, fleet: fleet)
         } catch {

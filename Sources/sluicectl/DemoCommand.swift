@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard hosts >= 5 else { throw ValidationError("--hosts must be at least 5 (the test resolver and two resolvers in each of two regions)") }
-        guard hosts <= 2000 else { throw ValidationError("--hosts is limited to 2000 in the demo") }
+        guard hosts <= 10_000 else { throw ValidationError("--hosts is limited to 10000 in the demo") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     }
 

@@ -36,7 +36,7 @@ extension HostsCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The host id.") var host: String
-        @Flag(help: "Apply the labels the agent asks for.") var approve = false
+        @Flag(help: "Apply the labels the agent asks for, exactly as shown now (refused if its request changes meanwhile).") var approve = false
         @Flag(help: "Keep the current labels; the agent's request is remembered as rejected.") var reject = false
         @Option(name: .customLong("set"), help: "Set a label, key=value (repeatable; other labels are kept).") var set: [String] = []
         @Option(name: .customLong("unset"), help: "Remove a label by key (repeatable).") var unset: [String] = []

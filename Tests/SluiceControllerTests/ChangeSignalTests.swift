@@ -1,3 +1,4 @@
+import SluiceCore
 import Testing
 
 @testable import SluiceController
@@ -110,18 +111,21 @@ struct ChangeSignalTests {
     @Test func signalsTimeoutsAndCancellationsRacingLeaveNothingParked() async {
         // Waiters with short timeouts, some cancelled, while signals keep coming: every wait
         // ends exactly once (a double resume traps) and none stays registered.
+        // Half of them long-polls of ten hosts, woken by signals for everyone or for some hosts.
         let signal = ChangeSignal()
+        let hosts = (0..<10).map { try! HostID(parsing: "host\($0)") }
         let waiters = (0..<500).map { i in
             Task {
                 for round in 0..<20 {
-                    await signal.wait(after: signal.current, timeout: .microseconds(50 * ((i + round) % 7 + 1)))
+                    await signal.wait(
+                        host: i % 2 == 0 ? nil : hosts[i % 10], after: signal.current, timeout: .microseconds(50 * ((i + round) % 7 + 1)))
                 }
             }
         }
         for (i, waiter) in waiters.enumerated() where i % 5 == 0 { waiter.cancel() }
         let signaller = Task {
-            for _ in 0..<200 {
-                signal.signal()
+            for n in 0..<200 {
+                if n % 2 == 0 { signal.signal() } else { signal.signal(hosts: [hosts[n % 10], hosts[(n + 3) % 10]]) }
                 await Task.yield()
             }
         }
@@ -130,5 +134,43 @@ struct ChangeSignalTests {
         for waiter in waiters where await finishes(waiter) { finished += 1 }
         #expect(finished == waiters.count)
         #expect(signal.waiterCount == 0)
+    }
+
+    @Test func aSignalForSomeHostsWakesTheirLongPollsAndTheGeneralWaitersOnly() async throws {
+        // Given the reconciler (a general waiter) and two hosts' long-polls, parked
+        let signal = ChangeSignal()
+        let a = try HostID(parsing: "dns1"), b = try HostID(parsing: "dns2")
+        let seen = signal.current
+        let reconciler = Task { await signal.wait(after: seen, timeout: Self.hour) }
+        let pollA = Task { await signal.wait(host: a, after: seen, timeout: Self.hour) }
+        let pollB = Task { await signal.wait(host: b, after: seen, timeout: Self.hour) }
+        #expect(await parked(signal, 3))
+
+        // When only dns1's assignment changed
+        signal.signal(hosts: [a])
+
+        // Then the reconciler and dns1's poll look again; dns2's stays parked
+        #expect(await finishes(reconciler))
+        #expect(await finishes(pollA))
+        #expect(await parked(signal, 1))
+
+        // And a signal for everyone wakes it
+        signal.signal()
+        #expect(await finishes(pollB))
+        #expect(signal.waiterCount == 0)
+    }
+
+    @Test func aHostSignalWithNoHostsWakesOnlyTheGeneralWaiters() async throws {
+        let signal = ChangeSignal()
+        let seen = signal.current
+        let reconciler = Task { await signal.wait(after: seen, timeout: Self.hour) }
+        let poll = Task { await signal.wait(host: try! HostID(parsing: "app1"), after: seen, timeout: Self.hour) }
+        #expect(await parked(signal, 2))
+        signal.signal(hosts: [])
+        #expect(await finishes(reconciler))
+        #expect(await parked(signal, 1))
+        poll.cancel()
+        #expect(await finishes(poll))
+        #expect(signal.waiterCount == 0, "the cancelled long-poll is no longer registered under its host")
     }
 }

@@ -60,6 +60,7 @@ import Testing
             ("rate_limit: {per_second: 0, burst: 10}", "between 1 and 100000"),
             ("rate_limit: {per_second: 5}", "needs per_second and burst"),
             ("idle_timeout: 0s", "between 1s and 1h"),
+            ("stale_after: 20000000000w", "between 10s and 30d"),
         ]
         for (yaml, expected) in cases {
             var settings = ControllerSettings()

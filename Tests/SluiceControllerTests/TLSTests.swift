@@ -89,6 +89,15 @@ import Testing
         }
     }
 
+    /// The call failed before reaching the API, and says it was TLS, in one line.
+    static func expectTLSFailure(_ error: ClientError?, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard case .unreachable(let message) = error else {
+            Issue.record("expected a TLS failure, got \(String(describing: error))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(message.contains("TLS failed") && !message.contains("\n"), "\(message)", sourceLocation: sourceLocation)
+    }
+
     @Test func aClientPinnedToTheControllersCAConnects() async throws {
         let files = try Files()
         defer { files.remove() }
@@ -112,12 +121,7 @@ import Testing
         let token = try Self.adminToken(database)
         try await Self.withController(files, database: database) { url in
             let client = try SluiceHTTPClient(controller: url, token: token, tls: ClientTLS(caFile: other.ca))
-            let error = await Self.failure { _ = try await client.listHosts() }
-            guard case .unreachable(let message) = error else {
-                Issue.record("expected a TLS failure, got \(String(describing: error))")
-                return
-            }
-            #expect(message.contains("TLS"))
+            Self.expectTLSFailure(await Self.failure { _ = try await client.listHosts() })
         }
     }
 
@@ -128,12 +132,7 @@ import Testing
         let database = try SluiceDatabase.inMemory()
         try await Self.withController(files, database: database) { url in
             let client = try SluiceHTTPClient(controller: url, token: nil, tls: ClientTLS(caFile: files.ca))
-            let error = await Self.failure { _ = try await client.health() }
-            guard case .unreachable(let message) = error else {
-                Issue.record("expected a TLS failure, got \(String(describing: error))")
-                return
-            }
-            #expect(message.contains("TLS"))
+            Self.expectTLSFailure(await Self.failure { _ = try await client.health() })
         }
     }
 
@@ -143,11 +142,7 @@ import Testing
         let database = try SluiceDatabase.inMemory()
         try await Self.withController(files, database: database) { url in
             let client = try SluiceHTTPClient(controller: url, token: nil, tls: ClientTLS(caFile: files.ca))
-            let error = await Self.failure { _ = try await client.health() }
-            guard case .unreachable = error else {
-                Issue.record("expected a TLS failure, got \(String(describing: error))")
-                return
-            }
+            Self.expectTLSFailure(await Self.failure { _ = try await client.health() })
         }
     }
 

@@ -28,7 +28,13 @@ public struct ReconcilerService: Service {
             do {
                 let applied = try pass()
                 if !applied.isEmpty {
-                    signal.signal()
+                    // A halt cancels many hosts' assignments: everyone looks again. Otherwise
+                    // only the hosts just started have a new assignment to see.
+                    if applied.contains(where: { if case .halt = $0 { true } else { false } }) {
+                        signal.signal()
+                    } else {
+                        signal.signal(hosts: applied.compactMap { if case .startAssignment(_, _, let host) = $0 { host } else { nil } })
+                    }
                     continue
                 }
             } catch {

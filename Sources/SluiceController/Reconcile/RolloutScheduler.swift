@@ -43,7 +43,9 @@ public struct RolloutScheduler: Service {
         let now = clock.nowMs()
         let scheduled = policies.filter { $0.schedule != nil }
         guard !scheduled.isEmpty else { return [] }
-        let hosts = try database.fleetHosts()
+        // Qualifying reads candidates only; the installed packages a plan needs are read
+        // only when a rollout is to be created (this runs every 30 seconds).
+        let hosts = try database.fleetHosts(installedNames: [])
         for policy in scheduled {
             let packages = WavePlanner.qualifyingPackages(policy: policy, hosts: hosts)
             let (create, state) = SchedulePlanner.decide(
@@ -51,7 +53,8 @@ public struct RolloutScheduler: Service {
                 hasOpenRollout: try database.hasOpenRollout(policy: policy.name), nowMs: now)
             try database.saveScheduleState(policy: policy.name, state)
             guard create else { continue }
-            let plan = WavePlanner.plan(policy: policy, packages: packages, hosts: hosts, nowMs: now, staleAfterMs: settings.staleAfterMs)
+            let planned = try database.fleetHosts(installedNames: Set(packages.map(\.name.description)))
+            let plan = WavePlanner.plan(policy: policy, packages: packages, hosts: planned, nowMs: now, staleAfterMs: settings.staleAfterMs)
             do {
                 let id = try database.createRollout(policy: policy, plan: plan, actor: .controller, nowMs: now)
                 logger.notice("scheduled rollout \(id) of policy \(policy.name): \(packages.map(\.description).joined(separator: " "))")

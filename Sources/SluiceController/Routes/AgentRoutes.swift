@@ -14,9 +14,10 @@ struct AgentRoutes {
         api.add(.putHealth) { request, context, caller in
             let report = try await request.decodeJSON(HealthReport.self, context: context)
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
-            // Only a change of health wakes the reconciler and the long-polls; a plain heartbeat does not.
+            // Only a change of health wakes the reconciler; a plain heartbeat does not. No
+            // assignment changed, so no long-poll needs to look again.
             if try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs()) {
-                signal.signal()
+                signal.signal(hosts: [])
             }
             return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
         }
@@ -43,7 +44,7 @@ struct AgentRoutes {
                     let assignment = current == nil ? nil : try database.currentAssignment(for: host)
                     return JSONResponse(AssignmentPoll(etag: assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none", assignment: assignment))
                 }
-                await signal.wait(after: seen, timeout: deadline - ContinuousClock.now)
+                await signal.wait(host: host, after: seen, timeout: deadline - ContinuousClock.now)
             }
         }
 
@@ -60,7 +61,9 @@ struct AgentRoutes {
                 try checkText(version, field: "versions", max: 256, allowEmpty: true)
             }
             let state = try database.recordStep(host: caller.pathHost!, assignment: id, report: report, nowMs: clock.nowMs())
-            signal.signal()
+            // The reconciler looks again; of the long-polls, only this host's (with 10,000
+            // agents polling, waking them all on every step report swamped the controller).
+            signal.signal(hosts: [caller.pathHost!])
             return JSONResponse(StepAccepted(state: state))
         }
     }
