@@ -45,6 +45,28 @@ struct RolloutStoreTests {
         }
     }
 
+    @Test func aHostRevokedBetweenPlanningAndWritingRefusesTheRolloutAndWritesNothing() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let database = try SluiceDatabase.open(path: dir.file("s.sqlite"), nowMs: 1)
+        let token = try database.createEnrollmentToken(name: "t", uses: 10, expiresAtMs: 1_000_000, labels: nil, actor: .local("root"), nowMs: 1)
+        for (id, env) in [("t1", "test"), ("p1", "production")] {
+            _ = try database.enroll(
+                host: Fixtures.host(id), labels: Fixtures.labels(["environment": env, "role": "dns", "region": "r"]), enrollmentKeyID: token.keyID, nowMs: 2)
+            try database.recordInventory(host: Fixtures.host(id), report: Fixtures.report(), nowMs: 3)
+        }
+        let hosts = try database.fleetHosts()
+        let plan = WavePlanner.plan(
+            policy: Self.policy, packages: WavePlanner.qualifyingPackages(policy: Self.policy, hosts: hosts), hosts: hosts, nowMs: 4, staleAfterMs: 60_000)
+        try database.revokeHost(Fixtures.host("p1"), reason: "decommissioned", actor: .operatorNamed("alice"), nowMs: 5)
+        let audited = try database.auditEvents().count
+        #expect(throws: StoreError.conflict("host p1 was revoked while the rollout was being planned; plan again")) {
+            try database.createRollout(policy: Self.policy, plan: plan, actor: .operatorNamed("alice"), nowMs: 6)
+        }
+        #expect(try database.listRollouts().isEmpty)
+        #expect(try database.auditEvents().count == audited)
+    }
+
     @Test func twoOperatorsApprovingAtOnceGiveExactlyOneTransition() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
