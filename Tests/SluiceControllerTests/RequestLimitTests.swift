@@ -45,6 +45,24 @@ struct RequestLimitTests {
         }
     }
 
+    @Test func aBucketAllowsItsBurstThenRefillsAtItsRate() {
+        let limiter = RateLimiter(.init(perSecond: 2, burst: 3))
+        let start = ContinuousClock.now
+        for _ in 0..<3 { #expect(limiter.take("k", now: start) == nil) }
+        #expect(limiter.take("k", now: start) == 0.5, "one request is due after half a second")
+        #expect(limiter.take("other", now: start) == nil, "each key has its own bucket")
+        #expect(limiter.take("k", now: start.advanced(by: .milliseconds(500))) == nil)
+        #expect(limiter.take("k", now: start.advanced(by: .milliseconds(500))) != nil)
+        #expect(limiter.take("k", now: start.advanced(by: .seconds(60))) == nil, "refilled, up to the burst")
+    }
+
+    @Test func theLimiterKeepsAtMostItsMaximumNumberOfKeys() {
+        let limiter = RateLimiter(.init(perSecond: 1, burst: 10), maxKeys: 100)
+        let start = ContinuousClock.now
+        for i in 0..<1_000 { _ = limiter.take("address:\(i)", now: start.advanced(by: .milliseconds(i))) }
+        #expect(limiter.keyCount <= 100)
+    }
+
     @Test func aDeeplyNestedBodyGets400AndWritesNothing() async throws {
         let harness = try ControllerHarness()
         try await harness.application().test(.router) { client in

@@ -6,7 +6,7 @@ import Synchronization
 final class RateLimiter: Sendable {
     struct Bucket {
         var tokens: Double
-        var updatedNs: UInt64
+        var updated: ContinuousClock.Instant
     }
 
     let limit: ControllerSettings.RateLimit
@@ -18,41 +18,37 @@ final class RateLimiter: Sendable {
         self.maxKeys = maxKeys
     }
 
+    /// How many keys have a bucket.
+    var keyCount: Int { buckets.withLock { $0.count } }
+
     /// Takes one request from `key`'s bucket; returns nil when allowed, or the seconds until
     /// the next request would be.
-    func take(_ key: String, nowNs: UInt64 = ContinuousClock.nanosecondsNow) -> Double? {
+    func take(_ key: String, now: ContinuousClock.Instant = .now) -> Double? {
         buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updatedNs: nowNs)
-            let elapsed = Double(nowNs &- bucket.updatedNs) / 1e9
-            bucket.tokens = min(limit.burst, bucket.tokens + max(0, elapsed) * limit.perSecond)
-            bucket.updatedNs = nowNs
+            var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
+            bucket.tokens = min(limit.burst, bucket.tokens + max(0, Self.seconds(now - bucket.updated)) * limit.perSecond)
+            bucket.updated = now
             guard bucket.tokens >= 1 else {
                 buckets[key] = bucket
                 return (1 - bucket.tokens) / limit.perSecond
             }
             bucket.tokens -= 1
-            if buckets[key] == nil && buckets.count >= maxKeys { Self.prune(&buckets, nowNs: nowNs, limit: limit, keep: maxKeys / 2) }
+            if buckets[key] == nil && buckets.count >= maxKeys { prune(&buckets, now: now, keep: maxKeys / 2) }
             buckets[key] = bucket
             return nil
         }
     }
 
-    private static func prune(_ buckets: inout [String: Bucket], nowNs: UInt64, limit: ControllerSettings.RateLimit, keep: Int) {
-        let refillNs = UInt64(limit.burst / limit.perSecond * 1e9)
-        buckets = buckets.filter { nowNs &- $0.value.updatedNs < refillNs }
+    private func prune(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant, keep: Int) {
+        let refill = limit.burst / limit.perSecond
+        buckets = buckets.filter { Self.seconds(now - $0.value.updated) < refill }
         if buckets.count > keep {
-            let sorted = buckets.sorted { $0.value.updatedNs > $1.value.updatedNs }.prefix(keep)
-            buckets = Dictionary(uniqueKeysWithValues: sorted.map { ($0.key, $0.value) })
+            let newest = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(keep)
+            buckets = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
         }
     }
-}
 
-extension ContinuousClock {
-    private static let origin = ContinuousClock.now
-
-    /// Nanoseconds since the first use: monotonic, for rate limits.
-    static var nanosecondsNow: UInt64 {
-        let elapsed = origin.duration(to: .now).components
-        return UInt64(max(0, elapsed.seconds)) * 1_000_000_000 &+ UInt64(max(0, elapsed.attoseconds / 1_000_000_000))
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
