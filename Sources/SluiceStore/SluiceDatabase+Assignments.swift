@@ -101,15 +101,39 @@ extension SluiceDatabase {
     /// - Returns: whether the host's health changed.
     @discardableResult
     public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
+        try writer.write { db in try recordHealth(db, HealthBeat(host: host, healthy: healthy, detail: detail, nowMs: nowMs)) }
+    }
+
+    /// Records many heartbeats in one transaction (one commit, one sync of the log), each as
+    /// `recordHealth(host:healthy:detail:nowMs:)` would: one that fails (a host no longer
+    /// enrolled) changes nothing and fails alone; the others are written.
+    /// - Returns: per heartbeat, in order, whether the host's health changed, or its error.
+    public func recordHealth(batch: [HealthBeat]) throws -> [Result<Bool, any Error>] {
         try writer.write { db in
-            // Nearly every heartbeat changes nothing but the time: one prepared statement, no read.
-            try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ?")
-                .execute(arguments: [nowMs, detail, host.rawValue, healthy])
-            if db.changesCount == 1 { return false }
-            try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
-            guard db.changesCount == 1 else { throw StoreError.notFound("host \(host) is not enrolled") }
-            return try setHealth(db, host: host, healthy: healthy, detail: detail, nowMs: nowMs)
+            try batch.map { beat in
+                var outcome: Result<Bool, any Error> = .success(false)
+                try db.inSavepoint {
+                    do {
+                        outcome = .success(try recordHealth(db, beat))
+                        return .commit
+                    } catch let error as StoreError {
+                        outcome = .failure(error)
+                        return .rollback
+                    }
+                }
+                return outcome
+            }
         }
+    }
+
+    private func recordHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
+        // Nearly every heartbeat changes nothing but the time: one prepared statement, no read.
+        try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ?")
+            .execute(arguments: [beat.nowMs, beat.detail, beat.host.rawValue, beat.healthy])
+        if db.changesCount == 1 { return false }
+        try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?").execute(arguments: [beat.nowMs, beat.host.rawValue])
+        guard db.changesCount == 1 else { throw StoreError.notFound("host \(beat.host) is not enrolled") }
+        return try setHealth(db, host: beat.host, healthy: beat.healthy, detail: beat.detail, nowMs: beat.nowMs)
     }
 
     @discardableResult

@@ -24,7 +24,7 @@ extension SluiceDatabase {
     public func revokeHost(_ host: HostID, reason: String, actor: Actor, nowMs: Int64) throws -> HostRevocation {
         try checkReason(reason)
         return try writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?", arguments: [host.rawValue]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?"), arguments: [host.rawValue]) else {
                 throw StoreError.notFound("host \(host) is not enrolled")
             }
             if let at: Int64 = row["revoked_at_ms"] {
@@ -78,7 +78,7 @@ extension SluiceDatabase {
     /// Whether `host` has been revoked (an unknown host counts as revoked: it may do nothing).
     public func isRevoked(_ host: HostID) throws -> Bool {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?", arguments: [host.rawValue]) else { return true }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?"), arguments: [host.rawValue]) else { return true }
             return (row["revoked_at_ms"] as Int64?) != nil
         }
     }

@@ -80,10 +80,11 @@ extension SluiceDatabase {
         return IssuedToken(keyID: token.keyID, token: token.text, name: host.rawValue)
     }
 
-    /// Records a host's report: it was seen now, and its inventory is replaced when it changed.
+    /// Records a host's report: it was seen now, and its inventory is brought up to date when it changed.
     ///
-    /// A report identical to the last one only moves `last_seen`; a changed one replaces the
-    /// package tables and writes one `inventory.changed` audit event with what changed.
+    /// A report identical to the last one only moves `last_seen`; a changed one writes the
+    /// package rows that differ (and only those) and one `inventory.changed` audit event with
+    /// what changed.
     /// - Returns: whether the inventory changed.
     @discardableResult
     public func recordInventory(host: HostID, report: InventoryReport, nowMs: Int64) throws -> Bool {
@@ -94,9 +95,7 @@ extension SluiceDatabase {
     /// difference from the host's approved labels becomes a request for an operator
     /// (`host.labels_requested`), in the same transaction.
     public func recordReport(host: HostID, report: InventoryReport, nowMs: Int64) throws -> InventoryRecorded {
-        var packages = report
-        packages.labels = nil
-        let digest = SHA256.hash(data: try JSONEncoder.sorted.encode(packages)).map { String(format: "%02x", $0) }.joined()
+        let digest = InventoryDigest.hex(of: report)
         return try writer.write { db in
             guard let stored = try String?.fetchOne(db, sql: "SELECT inventory_digest FROM hosts WHERE id = ?", arguments: [host.rawValue])
             else { throw StoreError.notFound("host \(host) is not enrolled") }
@@ -107,10 +106,10 @@ extension SluiceDatabase {
                     arguments: [nowMs, nowMs, host.rawValue])
                 return InventoryRecorded(changed: false, labelChange: labelChange)
             }
-            let before = try Set(
-                Row.fetchAll(db, sql: "SELECT name, architecture, candidate_version FROM upgrade_candidates WHERE host_id = ?", arguments: [host.rawValue])
-                    .map { "\($0["name"] as String):\($0["architecture"] as String)=\($0["candidate_version"] as String)" })
-            try replaceInventory(db, host: host, report: report, digest: digest, nowMs: nowMs)
+            // A digest stored by an earlier version (a hash of the report's JSON) never equals
+            // this one: that host's next report takes this path once, finds no row to write
+            // when nothing changed, stores the new digest, and is audited like any change.
+            let before = try updateInventory(db, host: host, report: report, digest: digest, nowMs: nowMs)
             let after = Set(report.candidates.map { "\($0.name):\($0.architecture)=\($0.candidateVersion)" })
             let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
             try appendAudit(
@@ -123,45 +122,146 @@ extension SluiceDatabase {
         }
     }
 
-    private func replaceInventory(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws {
+    /// Updates the host row and writes only the package rows that differ from the report:
+    /// agents report when something changed, usually a few rows out of hundreds.
+    ///
+    /// A package listed twice in the report is inserted twice and refused by the primary
+    /// key, as when the tables were rewritten whole (`InventoryReport.validate()` refuses
+    /// it before that).
+    /// - Returns: the candidates stored before, as `name:architecture=candidateVersion`.
+    private func updateInventory(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> Set<String> {
         let id = host.rawValue
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ?, inventory_digest = ?, os_id = ?, os_version_id = ?,
                     os_codename = ?, os_pretty_name = ?, agent_version = ?, reboot_required = ?, reboot_required_packages = ?,
                     unattended_upgrades_enabled = ?, unattended_upgrades_detail = ?
                 WHERE id = ?
-                """,
-            arguments: [
-                nowMs, nowMs, digest, report.os.id, report.os.versionID, report.os.versionCodename, report.os.prettyName,
-                report.agentVersion, report.rebootRequired,
-                String(decoding: try JSONEncoder.sorted.encode(report.rebootRequiredPackages), as: UTF8.self),
-                report.unattendedUpgrades.enabled, report.unattendedUpgrades.detail, id,
-            ])
-        try db.execute(sql: "DELETE FROM installed_packages WHERE host_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM upgrade_candidates WHERE host_id = ?", arguments: [id])
-        let installed = try db.cachedStatement(
-            sql: "INSERT INTO installed_packages (host_id, name, architecture, version, status) VALUES (?, ?, ?, ?, ?)")
-        for package in report.installed {
-            try installed.execute(arguments: [id, package.name.description, package.architecture.description, package.version.description, package.status])
+                """
+        ).execute(arguments: [
+            nowMs, nowMs, digest, report.os.id, report.os.versionID, report.os.versionCodename, report.os.prettyName,
+            report.agentVersion, report.rebootRequired,
+            String(decoding: try JSONEncoder.sorted.encode(report.rebootRequiredPackages), as: UTF8.self),
+            report.unattendedUpgrades.enabled, report.unattendedUpgrades.detail, id,
+        ])
+        try updateInstalled(db, host: id, installed: report.installed)
+        return try updateCandidates(db, host: id, candidates: report.candidates)
+    }
+
+    private func updateInstalled(_ db: Database, host id: String, installed: [InstalledPackage]) throws {
+        var stored: [PackageRowKey: (version: String, status: String)] = [:]
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT name, architecture, version, status FROM installed_packages WHERE host_id = ?"), arguments: [id])
+        while let row = try rows.next() {
+            stored[PackageRowKey(name: row[0], architecture: row[1])] = (row[2], row[3])
         }
-        let candidate = try db.cachedStatement(
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO installed_packages (host_id, name, architecture, version, status) VALUES (?, ?, ?, ?, ?)")
+        let update = try db.cachedStatement(
+            sql: "UPDATE installed_packages SET version = ?, status = ? WHERE host_id = ? AND name = ? AND architecture = ?")
+        for package in installed {
+            let key = PackageRowKey(name: package.name.rawValue, architecture: package.architecture.rawValue)
+            let version = package.version.description
+            if let old = stored.removeValue(forKey: key) {
+                if old.version != version || old.status != package.status {
+                    try update.execute(arguments: [version, package.status, id, key.name, key.architecture])
+                }
+            } else {
+                try insert.execute(arguments: [id, key.name, key.architecture, version, package.status])
+            }
+        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM installed_packages WHERE host_id = ? AND name = ? AND architecture = ?")
+        for key in stored.keys {
+            try delete.execute(arguments: [id, key.name, key.architecture])
+        }
+    }
+
+    /// - Returns: the candidates stored before, as `name:architecture=candidateVersion`.
+    private func updateCandidates(_ db: Database, host id: String, candidates: [UpgradeCandidate]) throws -> Set<String> {
+        struct StoredCandidate {
+            var installedVersion: String?, candidateVersion: String, isSecurity: Bool
+            var origins: [Int: PackageOrigin] = [:]
+        }
+        var stored: [PackageRowKey: StoredCandidate] = [:]
+        var before = Set<String>()
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT name, architecture, installed_version, candidate_version, is_security FROM upgrade_candidates WHERE host_id = ?"),
+            arguments: [id])
+        while let row = try rows.next() {
+            let key = PackageRowKey(name: row[0], architecture: row[1])
+            let candidate = StoredCandidate(installedVersion: row[2], candidateVersion: row[3], isSecurity: row[4])
+            before.insert("\(key.name):\(key.architecture)=\(candidate.candidateVersion)")
+            stored[key] = candidate
+        }
+        let originRows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "SELECT name, architecture, position, origin, label, archive, codename, component, site FROM candidate_origins WHERE host_id = ?"),
+            arguments: [id])
+        while let row = try originRows.next() {
+            // The foreign key guarantees the candidate row exists.
+            stored[PackageRowKey(name: row[0], architecture: row[1])]?.origins[row[2]] = PackageOrigin(
+                origin: row[3], label: row[4], archive: row[5], codename: row[6], component: row[7], site: row[8])
+        }
+
+        let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO upgrade_candidates (host_id, name, architecture, installed_version, candidate_version, is_security)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
-        let origin = try db.cachedStatement(
+        let update = try db.cachedStatement(
+            sql: """
+                UPDATE upgrade_candidates SET installed_version = ?, candidate_version = ?, is_security = ?
+                WHERE host_id = ? AND name = ? AND architecture = ?
+                """)
+        let insertOrigin = try db.cachedStatement(
             sql: """
                 INSERT INTO candidate_origins (host_id, name, architecture, position, origin, label, archive, codename, component, site)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        for c in report.candidates {
-            let name = c.name.description, arch = c.architecture.description
-            try candidate.execute(arguments: [id, name, arch, c.installedVersion?.description, c.candidateVersion.description, c.isSecurity])
+        let updateOrigin = try db.cachedStatement(
+            sql: """
+                UPDATE candidate_origins SET origin = ?, label = ?, archive = ?, codename = ?, component = ?, site = ?
+                WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?
+                """)
+        let deleteOrigin = try db.cachedStatement(
+            sql: "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?")
+        for c in candidates {
+            let key = PackageRowKey(name: c.name.rawValue, architecture: c.architecture.rawValue)
+            let installedVersion = c.installedVersion?.description, candidateVersion = c.candidateVersion.description
+            let isSecurity = c.isSecurity
+            guard var old = stored.removeValue(forKey: key) else {
+                // A new candidate: its row first, the origins' foreign key points to it.
+                try insert.execute(arguments: [id, key.name, key.architecture, installedVersion, candidateVersion, isSecurity])
+                for (position, o) in c.origins.enumerated() {
+                    try insertOrigin.execute(arguments: [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
+                }
+                continue
+            }
+            if old.installedVersion != installedVersion || old.candidateVersion != candidateVersion || old.isSecurity != isSecurity {
+                try update.execute(arguments: [installedVersion, candidateVersion, isSecurity, id, key.name, key.architecture])
+            }
             for (position, o) in c.origins.enumerated() {
-                try origin.execute(arguments: [id, name, arch, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
+                let storedOrigin = old.origins.removeValue(forKey: position)
+                if storedOrigin == nil {
+                    try insertOrigin.execute(arguments: [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
+                } else if storedOrigin != o {
+                    try updateOrigin.execute(arguments: [o.origin, o.label, o.archive, o.codename, o.component, o.site, id, key.name, key.architecture, position])
+                }
+            }
+            for position in old.origins.keys {
+                try deleteOrigin.execute(arguments: [id, key.name, key.architecture, position])
             }
         }
+        // Gone candidates: their origins first, explicitly, rather than trusting that the
+        // connection enforces the cascade.
+        let deleteOrigins = try db.cachedStatement(sql: "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ?")
+        let delete = try db.cachedStatement(sql: "DELETE FROM upgrade_candidates WHERE host_id = ? AND name = ? AND architecture = ?")
+        for key in stored.keys {
+            try deleteOrigins.execute(arguments: [id, key.name, key.architecture])
+            try delete.execute(arguments: [id, key.name, key.architecture])
+        }
+        return before
     }
 
     private func inventoryChangeDetails(report: InventoryReport, added: [String], removed: [String]) throws -> String {
@@ -177,4 +277,10 @@ extension SluiceDatabase {
             truncated: added.count > limit || removed.count > limit)
         return String(decoding: try JSONEncoder.sorted.encode(details), as: UTF8.self)
     }
+}
+
+/// A package row's key within one host: `(name, architecture)`.
+private struct PackageRowKey: Hashable {
+    var name: String
+    var architecture: String
 }

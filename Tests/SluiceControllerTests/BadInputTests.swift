@@ -32,7 +32,7 @@ struct BadInputTests {
     @Test func aBodyThatIsNotJSONGets400() async throws {
         let (status, message) = try await put(ByteBuffer(string: "{not json"), harness: try ControllerHarness())
         #expect(status == 400)
-        #expect(message == "body: not valid JSON")
+        #expect(message == "body: not valid JSON (expected a property name at byte 1)")
     }
 
     @Test func aMissingFieldGets400NamingIt() async throws {

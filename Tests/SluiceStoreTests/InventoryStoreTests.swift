@@ -53,6 +53,23 @@ struct InventoryStoreTests {
         #expect(last.details.contains("\"candidatesRemoved\":[\"bind9:amd64=1:9.18.28-1~deb12u2\"]"))
     }
 
+    @Test func theChangeEventKeepsItsExactDetails() throws {
+        let host = try enrolled("dns1")
+        try database.recordInventory(host: host, report: Fixtures.report(), nowMs: 1000)
+        try database.recordInventory(
+            host: host,
+            report: Fixtures.report(candidates: [("bind9", "1:9.18.24-1", "1:9.18.28-1~deb12u2", true), ("tzdata", "2024a-0+deb12u1", "2025b-0+deb12u1", false)]),
+            nowMs: 2000)
+        try database.recordInventory(host: host, report: Fixtures.report(candidates: [("tzdata", "2024a-0+deb12u1", "2025b-0+deb12u2", false)]), nowMs: 3000)
+        let details = try database.auditEvents(hostID: host).filter { $0.kind == "inventory.changed" }.map(\.details)
+        #expect(
+            details == [
+                #"{"candidates":1,"candidatesAdded":["bind9:amd64=1:9.18.28-1~deb12u2"],"candidatesRemoved":[],"installed":1,"security":1,"truncated":false}"#,
+                #"{"candidates":2,"candidatesAdded":["tzdata:amd64=2025b-0+deb12u1"],"candidatesRemoved":[],"installed":2,"security":1,"truncated":false}"#,
+                #"{"candidates":1,"candidatesAdded":["tzdata:amd64=2025b-0+deb12u2"],"candidatesRemoved":["bind9:amd64=1:9.18.28-1~deb12u2","tzdata:amd64=2025b-0+deb12u1"],"installed":1,"security":0,"truncated":false}"#,
+            ])
+    }
+
     @Test func aReportForAHostThatIsNotEnrolledIsRefused() {
         #expect(throws: StoreError.notFound("host ghost is not enrolled")) {
             try database.recordInventory(host: Fixtures.host("ghost"), report: Fixtures.report(), nowMs: 1)

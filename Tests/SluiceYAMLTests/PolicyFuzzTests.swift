@@ -41,7 +41,7 @@ struct PolicyFuzzTests {
     }
 
     @Test func randomBytesAreRefusedWithOneLine() {
-        var random = FuzzRandom(seed: 0xB17E5)
+        var random = SplitMix64(seed: 0xB17E5)
         let yamlish = Array("name: waves select all soak 1h {}[],:-&*!|>'\"#%@`?\t\n  ".utf8)
         for round in 0..<300 {
             let count = Int.random(in: 0...2000, using: &random)
@@ -56,7 +56,7 @@ struct PolicyFuzzTests {
     @Test(arguments: ["security-updates.yaml", "dns-resolvers.yaml"])
     func tokenMutationsGiveAnErrorOrAPolicyWithinLimits(_ name: String) throws {
         let original = try String(contentsOfFile: Self.policiesDirectory + "/" + name, encoding: .utf8)
-        var random = FuzzRandom(seed: name == "security-updates.yaml" ? 0x70CE : 0x70CF)
+        var random = SplitMix64(seed: name == "security-updates.yaml" ? 0x70CE : 0x70CF)
         var loaded = 0
         for round in 0..<200 {
             var text = original
@@ -140,7 +140,7 @@ struct PolicyFuzzTests {
 /// One random edit at the level of YAML tokens: a scalar becomes another kind of value
 /// (huge or negative numbers, durations past any limit, lists, mappings, aliases, control
 /// characters), punctuation is dropped or doubled, or a key is renamed.
-private func mutateToken(_ text: String, using random: inout FuzzRandom) -> String {
+private func mutateToken(_ text: String, using random: inout SplitMix64) -> String {
     // Scalars: runs of characters that are not YAML punctuation or space.
     let punctuation = Set("{}[],:#&*!|>'\"%@`\n -")
     var tokens: [Range<String.Index>] = []
@@ -175,17 +175,4 @@ private func mutateToken(_ text: String, using random: inout FuzzRandom) -> Stri
         out.replaceSubrange(token, with: String(text[token]) + String(text[token]))
     }
     return out
-}
-
-/// SplitMix64: a seeded generator, so that a failing round can be replayed.
-private struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

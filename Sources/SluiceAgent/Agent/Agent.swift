@@ -98,15 +98,24 @@ public struct Agent: Service {
         }
     }
 
-    /// The inventory, on its interval.
+    /// The inventory, read on its interval and sent when it changed (see `InventoryResend`):
+    /// a fleet's check-ins are then heartbeats, not every host's full package list every minute.
     func reports(client: SluiceHTTPClient, host: HostID) async throws {
         var interval = configuration.reportIntervalSeconds
         var failures = 0
+        var resend = InventoryResend()
         while !Task.isCancelled {
             do {
-                let accepted = try await report(client: client, host: host)
+                var current = try await inventory.collect()
+                current.labels = try configuredLabels()
+                if resend.needsSending(current, now: .now) {
+                    let accepted = try await send(current, client: client, host: host)
+                    resend.accepted(current, at: .now)
+                    interval = Int64(accepted.nextReportSeconds)
+                } else {
+                    logger.debug("inventory unchanged since the controller accepted it; not sent again")
+                }
                 failures = 0
-                interval = Int64(accepted.nextReportSeconds)
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")
@@ -152,6 +161,10 @@ public struct Agent: Service {
     func report(client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {
         var report = try await inventory.collect()
         report.labels = try configuredLabels()
+        return try await send(report, client: client, host: host)
+    }
+
+    func send(_ report: InventoryReport, client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {
         let accepted = try await client.reportInventory(host: host, report)
         logger.info(
             "reported \(report.installed.count) installed, \(report.candidates.count) upgradable (\(report.candidates.filter(\.isSecurity).count) security)\(accepted.changed ? ", changed" : "")"

@@ -25,7 +25,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     static let keys = ["controller", "controller_ca", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "enroll_token", "enroll_token_file"]
 
     /// Applies the YAML config file's keys: `controller`, `controller_ca`, `host_id`, `labels`, `state_dir`,
-    /// `report_interval`, `enroll_token` or `enroll_token_file`.
+    /// `report_interval` (how often the inventory is read; it is sent when it changed, see
+    /// `InventoryResend`), `heartbeat_interval`, `enroll_token` or `enroll_token_file`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(allowed: Self.keys)
         if let value = root["controller"] { controller = try value.string() }

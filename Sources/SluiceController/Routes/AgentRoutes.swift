@@ -9,6 +9,8 @@ struct AgentRoutes {
     let database: SluiceDatabase
     let clock: any WallClock
     let signal: ChangeSignal
+    /// Heartbeats arriving together are committed together.
+    let heartbeats: HeartbeatWriter
 
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
@@ -16,7 +18,7 @@ struct AgentRoutes {
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             // Only a change of health wakes the reconciler; a plain heartbeat does not. No
             // assignment changed, so no long-poll needs to look again.
-            if try database.recordHealth(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs()) {
+            if try await heartbeats.record(HealthBeat(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())) {
                 signal.signal(hosts: [])
             }
             return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))

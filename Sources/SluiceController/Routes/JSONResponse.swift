@@ -35,14 +35,13 @@ extension Request {
         try StrictJSON.checkContentType(self)
         // Depth, string and list lengths first: a hostile shape costs the decoder nothing.
         try Self.jsonLimits.check(buffer.readableBytesView)
-        let data = Data(buffer.readableBytesView)
-        let value: T
+        // One pass: parsed, decoded, and refused if it holds a property the type does not.
         do {
-            value = try JSONDecoder().decode(T.self, from: data)
+            return try StrictJSONDecoder().decode(T.self, from: buffer.readableBytesView)
         } catch let error as DecodingError {
             throw APIError.invalid(describe(error))
+        } catch let error as StrictJSONError {
+            throw APIError.invalid(error.message)
         }
-        try StrictJSON.checkNoUnknownProperties(data, decoded: value)
-        return value
     }
 }

@@ -1,0 +1,80 @@
+import Crypto
+import SluiceCore
+
+/// The SHA-256 of an inventory report without its labels, as stored in `hosts.inventory_digest`
+/// to recognise an unchanged report.
+///
+/// The bytes hashed are a canonical stream of the report's fields in a fixed order: each
+/// text as its UTF-8 length (4 bytes, big-endian) and bytes, an absent text as 0xFFFFFFFF,
+/// each list as its count then its elements, each flag as one byte. Every field delimits
+/// itself, so no two different reports give the same stream. The digest is only ever
+/// compared with one this controller stored, so it must be stable, not compatible with the
+/// JSON-based digest of earlier versions (see `recordReport`).
+enum InventoryDigest {
+    static func hex(of report: InventoryReport) -> String {
+        var stream = Stream()
+        stream.bytes.reserveCapacity(64 + 96 * report.installed.count + 256 * report.candidates.count)
+        stream.bytes.append(contentsOf: "sluice-inventory-v2".utf8)
+        stream.text(report.agentVersion)
+        stream.text(report.os.id)
+        stream.text(report.os.versionID)
+        stream.text(report.os.versionCodename)
+        stream.text(report.os.prettyName)
+        stream.count(report.installed.count)
+        for p in report.installed {
+            stream.text(p.name.rawValue)
+            stream.text(p.architecture.rawValue)
+            stream.text(p.version.description)
+            stream.text(p.status)
+        }
+        stream.count(report.candidates.count)
+        for c in report.candidates {
+            stream.text(c.name.rawValue)
+            stream.text(c.architecture.rawValue)
+            stream.text(c.installedVersion?.description)
+            stream.text(c.candidateVersion.description)
+            stream.count(c.origins.count)
+            for o in c.origins {
+                stream.text(o.origin)
+                stream.text(o.label)
+                stream.text(o.archive)
+                stream.text(o.codename)
+                stream.text(o.component)
+                stream.text(o.site)
+            }
+        }
+        stream.flag(report.rebootRequired)
+        stream.count(report.rebootRequiredPackages.count)
+        for name in report.rebootRequiredPackages { stream.text(name) }
+        stream.bytes.append(report.unattendedUpgrades.enabled.map { $0 ? 1 : 0 } ?? 2)
+        stream.text(report.unattendedUpgrades.detail)
+        return hex(SHA256.hash(data: stream.bytes))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(2 * SHA256.byteCount)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private struct Stream {
+        var bytes: [UInt8] = []
+
+        mutating func count(_ n: Int) {
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: n).bigEndian) { bytes.append(contentsOf: $0) }
+        }
+
+        mutating func text(_ value: String?) {
+            guard let value else { return bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF] as [UInt8]) }
+            count(value.utf8.count)
+            bytes.append(contentsOf: value.utf8)
+        }
+
+        mutating func flag(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    }
+}
