@@ -25,7 +25,7 @@ public func buildRouter(
     RolloutRoutes(
         database: database, clock: clock, settings: settings, policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), signal: signal
     ).register(on: api)
-    AgentRoutes(database: database, clock: clock, signal: signal, heartbeats: HeartbeatWriter(database: database)).register(on: api)
+    AgentRoutes(database: database, clock: clock, signal: signal).register(on: api)
     HostRoutes(database: database, clock: clock, signal: signal).register(on: api)
     AuditRoutes(database: database).register(on: api)
     return router

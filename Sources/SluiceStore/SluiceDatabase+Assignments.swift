@@ -104,33 +104,37 @@ extension SluiceDatabase {
         try writer.write { db in try recordHealth(db, HealthBeat(host: host, healthy: healthy, detail: detail, nowMs: nowMs)) }
     }
 
-    /// Records many heartbeats in one transaction (one commit, one sync of the log), each as
-    /// `recordHealth(host:healthy:detail:nowMs:)` would: one that fails (a host no longer
-    /// enrolled) changes nothing and fails alone; the others are written.
-    /// - Returns: per heartbeat, in order, whether the host's health changed, or its error.
-    public func recordHealth(batch: [HealthBeat]) throws -> [Result<Bool, any Error>] {
-        try writer.write { db in
-            try batch.map { beat in
-                var outcome: Result<Bool, any Error> = .success(false)
-                try db.inSavepoint {
-                    do {
-                        outcome = .success(try recordHealth(db, beat))
-                        return .commit
-                    } catch let error as StoreError {
-                        outcome = .failure(error)
-                        return .rollback
-                    }
-                }
-                return outcome
+    /// `recordHealth(host:healthy:detail:nowMs:)` in a transaction shared with the other
+    /// agents' writes that arrive meanwhile (see `GroupCommit`): what the heartbeat route calls.
+    public func commitHealth(_ beat: HealthBeat) async throws -> Bool {
+        try await committer.perform { db in
+            // Nearly every heartbeat changes nothing but the time: one statement, atomic by itself.
+            if try recordUnchangedHealth(db, beat) { return false }
+            // A change writes several rows and an audit event: in a savepoint, so that one that
+            // fails leaves nothing behind and the rest of the batch goes on.
+            var changed = false
+            try db.inSavepoint {
+                changed = try recordChangedHealth(db, beat)
+                return .commit
             }
+            return changed
         }
     }
 
     private func recordHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
-        // Nearly every heartbeat changes nothing but the time: one prepared statement, no read.
+        if try recordUnchangedHealth(db, beat) { return false }
+        return try recordChangedHealth(db, beat)
+    }
+
+    /// Records a heartbeat whose health is what the host already had; false if it is not
+    /// (or the host is unknown), having written nothing.
+    private func recordUnchangedHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
         try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ?")
             .execute(arguments: [beat.nowMs, beat.detail, beat.host.rawValue, beat.healthy])
-        if db.changesCount == 1 { return false }
+        return db.changesCount == 1
+    }
+
+    private func recordChangedHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
         try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?").execute(arguments: [beat.nowMs, beat.host.rawValue])
         guard db.changesCount == 1 else { throw StoreError.notFound("host \(beat.host) is not enrolled") }
         return try setHealth(db, host: beat.host, healthy: beat.healthy, detail: beat.detail, nowMs: beat.nowMs)

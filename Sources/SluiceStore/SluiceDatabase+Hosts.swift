@@ -96,30 +96,47 @@ extension SluiceDatabase {
     /// (`host.labels_requested`), in the same transaction.
     public func recordReport(host: HostID, report: InventoryReport, nowMs: Int64) throws -> InventoryRecorded {
         let digest = InventoryDigest.hex(of: report)
-        return try writer.write { db in
-            guard let stored = try String?.fetchOne(db, sql: "SELECT inventory_digest FROM hosts WHERE id = ?", arguments: [host.rawValue])
-            else { throw StoreError.notFound("host \(host) is not enrolled") }
-            let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
-            if stored == digest {
-                try db.execute(
-                    sql: "UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ? WHERE id = ?",
-                    arguments: [nowMs, nowMs, host.rawValue])
-                return InventoryRecorded(changed: false, labelChange: labelChange)
+        return try writer.write { db in try recordReport(db, host: host, report: report, digest: digest, nowMs: nowMs) }
+    }
+
+    /// `recordReport(host:report:nowMs:)` in a transaction shared with the other agents'
+    /// writes that arrive meanwhile (see `GroupCommit`): what the inventory route calls.
+    public func commitReport(host: HostID, report: InventoryReport, nowMs: Int64) async throws -> InventoryRecorded {
+        let digest = InventoryDigest.hex(of: report)
+        return try await committer.perform { db in
+            var recorded = InventoryRecorded(changed: false, labelChange: nil)
+            // Many rows: in a savepoint, so that a report that fails leaves nothing behind.
+            try db.inSavepoint {
+                recorded = try recordReport(db, host: host, report: report, digest: digest, nowMs: nowMs)
+                return .commit
             }
-            // A digest stored by an earlier version (a hash of the report's JSON) never equals
-            // this one: that host's next report takes this path once, finds no row to write
-            // when nothing changed, stores the new digest, and is audited like any change.
-            let before = try updateInventory(db, host: host, report: report, digest: digest, nowMs: nowMs)
-            let after = Set(report.candidates.map { "\($0.name):\($0.architecture)=\($0.candidateVersion)" })
-            let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
-            try appendAudit(
-                db,
-                AuditEvent(
-                    atMs: nowMs, actor: Actor.agent(host).description, kind: "inventory.changed", hostID: host.rawValue,
-                    region: try String.fetchOne(db, sql: "SELECT value FROM host_labels WHERE host_id = ? AND key = 'region'", arguments: [host.rawValue]),
-                    details: try inventoryChangeDetails(report: report, added: added, removed: removed)))
-            return InventoryRecorded(changed: true, labelChange: labelChange)
+            return recorded
         }
+    }
+
+    private func recordReport(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> InventoryRecorded {
+        guard let stored = try String?.fetchOne(db, sql: "SELECT inventory_digest FROM hosts WHERE id = ?", arguments: [host.rawValue])
+        else { throw StoreError.notFound("host \(host) is not enrolled") }
+        let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
+        if stored == digest {
+            try db.execute(
+                sql: "UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ? WHERE id = ?",
+                arguments: [nowMs, nowMs, host.rawValue])
+            return InventoryRecorded(changed: false, labelChange: labelChange)
+        }
+        // A digest stored by an earlier version (a hash of the report's JSON) never equals
+        // this one: that host's next report takes this path once, finds no row to write
+        // when nothing changed, stores the new digest, and is audited like any change.
+        let before = try updateInventory(db, host: host, report: report, digest: digest, nowMs: nowMs)
+        let after = Set(report.candidates.map { "\($0.name):\($0.architecture)=\($0.candidateVersion)" })
+        let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
+        try appendAudit(
+            db,
+            AuditEvent(
+                atMs: nowMs, actor: Actor.agent(host).description, kind: "inventory.changed", hostID: host.rawValue,
+                region: try String.fetchOne(db, sql: "SELECT value FROM host_labels WHERE host_id = ? AND key = 'region'", arguments: [host.rawValue]),
+                details: try inventoryChangeDetails(report: report, added: added, removed: removed)))
+        return InventoryRecorded(changed: true, labelChange: labelChange)
     }
 
     /// Updates the host row and writes only the package rows that differ from the report:

@@ -11,10 +11,13 @@ public struct SluiceDatabase: Sendable {
     let writer: any DatabaseWriter
     /// Where the file is, for messages; `:memory:` for an in-memory database.
     public let path: String
+    /// Agents' heartbeats and reports, committed together (`commitHealth`, `commitReport`).
+    let committer: GroupCommit
 
     init(writer: any DatabaseWriter, path: String) {
         self.writer = writer
         self.path = path
+        self.committer = GroupCommit(writer: writer)
     }
 
     /// Opens (creating if needed) the database file and brings its schema up to date.

@@ -15,10 +15,15 @@ struct CheckinsBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds measured in each maximum-rate run.") var duration = 20
     @Option(help: "Seconds of load before each maximum-rate run is measured.") var warmup = 3
     @Option(help: "Fixed rate (check-ins per second) of the latency run against sluiced; 0 skips it.") var rate = 5000
-    @Option(help: "Every Nth check-in is a full inventory report, the others heartbeats (the agent's defaults: heartbeat 10 s, report 60 s); 0: heartbeats only.")
-    var inventoryEvery = 7
+    @Option(
+        help: """
+            Every Nth check-in is a full inventory report, the others heartbeats; 0: heartbeats only. The agent sends its \
+            inventory when it changed or hourly: with a check-in every 30 s that is about 1 in 120, so 100 is on the heavy \
+            side; 7 is the agent before it skipped unchanged reports (heartbeat 10 s, a full report every 60 s).
+            """)
+    var inventoryEvery = 100
     @Option(help: "Every Nth inventory report changes the host's pending updates (a delta: one candidate added or removed).")
-    var changedEvery = 10
+    var changedEvery = 5
     @Option(help: "Installed packages in each inventory report.") var installed = 500
 
     func validate() throws {

@@ -6,11 +6,10 @@ import SluiceStore
 /// What agents call while rolling out: health heartbeats, the assignment long-poll, step reports.
 struct AgentRoutes {
     static let maxWaitSeconds = 60
+    static let heartbeatAccepted = EncodedJSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
     let database: SluiceDatabase
     let clock: any WallClock
     let signal: ChangeSignal
-    /// Heartbeats arriving together are committed together.
-    let heartbeats: HeartbeatWriter
 
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
@@ -18,10 +17,10 @@ struct AgentRoutes {
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             // Only a change of health wakes the reconciler; a plain heartbeat does not. No
             // assignment changed, so no long-poll needs to look again.
-            if try await heartbeats.record(HealthBeat(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())) {
+            if try await database.commitHealth(HealthBeat(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())) {
                 signal.signal(hosts: [])
             }
-            return JSONResponse(ReportAccepted(changed: false, nextReportSeconds: 10))
+            return Self.heartbeatAccepted
         }
 
         api.add(.pollAssignment) { request, context, caller in

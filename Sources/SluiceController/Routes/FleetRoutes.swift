@@ -46,7 +46,7 @@ struct FleetRoutes {
             let host = caller.pathHost!
             let report = try await request.decodeJSON(InventoryReport.self, context: context)
             try report.validate()
-            let recorded = try database.recordReport(host: host, report: report, nowMs: clock.nowMs())
+            let recorded = try await database.commitReport(host: host, report: report, nowMs: clock.nowMs())
             if let change = recorded.labelChange, change.rejectedAtMs == nil, change.requestedAtMs == clock.nowMs() {
                 context.logger.notice("host \(host) asks for labels \(change.requested) instead of \(change.approved); not applied until an operator approves")
             }

@@ -22,6 +22,24 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 }
 
+/// A JSON body encoded once, for an answer that never changes (every heartbeat's).
+struct EncodedJSONResponse: ResponseGenerator, Sendable {
+    let body: ByteBuffer
+
+    init(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a fixed value of the API's own types cannot fail.
+        body = ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
 extension Request {
     static let jsonLimits = JSONLimits()
 

@@ -8,6 +8,8 @@ enum StrictJSON {
     /// Refuses a body not sent as `application/json` (any parameters, such as a charset, allowed).
     static func checkContentType(_ request: Request) throws {
         let value = request.headers[.contentType] ?? ""
+        // What every agent sends, without splitting and lowercasing it on each request.
+        if value == "application/json" || value == "application/json; charset=utf-8" { return }
         let mediaType = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard mediaType == "application/json" else {
             throw APIError.invalid(

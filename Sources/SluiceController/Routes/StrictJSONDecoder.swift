@@ -19,7 +19,7 @@ struct StrictJSONDecoder {
             return try parser.parseDocument()
         }
         let root = try bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
-        let value = try TreeDecoder(node: root, codingPath: []).decodeValue(T.self)
+        let value = try TreeDecoder(node: root, path: nil).decodeValue(T.self)
         if let problem = root.firstUnreadProperty(path: "") { throw StrictJSONError(message: problem) }
         return value
     }
@@ -332,20 +332,43 @@ struct JSONTreeParser {
     }
 }
 
+/// Where a value is, as a chain back to the root: one small allocation per value decoded
+/// instead of a copy of the whole coding path, which is built only for an error.
+final class CodingPathLink {
+    let parent: CodingPathLink?
+    let key: any CodingKey
+
+    init(parent: CodingPathLink?, key: any CodingKey) {
+        self.parent = parent
+        self.key = key
+    }
+
+    static func codingPath(_ link: CodingPathLink?) -> [any CodingKey] {
+        var keys: [any CodingKey] = []
+        var link = link
+        while let current = link {
+            keys.append(current.key)
+            link = current.parent
+        }
+        return keys.reversed()
+    }
+}
+
 /// A `Decoder` over a parsed tree that marks every property it reads.
 struct TreeDecoder: Decoder {
     let node: JSONNode
-    let codingPath: [any CodingKey]
+    let path: CodingPathLink?
+    var codingPath: [any CodingKey] { CodingPathLink.codingPath(path) }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = node else { throw mismatch([String: Any].self) }
-        return KeyedDecodingContainer(TreeKeyedContainer<Key>(object: object, codingPath: codingPath))
+        return KeyedDecodingContainer(TreeKeyedContainer<Key>(object: object, path: path))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = node else { throw mismatch([Any].self) }
-        return TreeUnkeyedContainer(elements: elements, codingPath: codingPath)
+        return TreeUnkeyedContainer(elements: elements, path: path)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
@@ -357,14 +380,13 @@ struct TreeDecoder: Decoder {
     /// Decodes `T` from this node: the standard library's scalars directly, anything else
     /// through its `init(from:)`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        switch type {
-        case is String.Type: return try decode(String.self) as! T
-        case is Bool.Type: return try decode(Bool.self) as! T
-        case is Int.Type: return try decode(Int.self) as! T
-        case is Int64.Type: return try decode(Int64.self) as! T
-        case is Double.Type: return try decode(Double.self) as! T
-        default: return try T(from: self)
-        }
+        // Metatype comparisons, not dynamic casts: this runs for every value of every body.
+        if T.self == String.self { return try decode(String.self) as! T }
+        if T.self == Bool.self { return try decode(Bool.self) as! T }
+        if T.self == Int.self { return try decode(Int.self) as! T }
+        if T.self == Int64.self { return try decode(Int64.self) as! T }
+        if T.self == Double.self { return try decode(Double.self) as! T }
+        return try T(from: self)
     }
 
     func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
@@ -412,7 +434,8 @@ extension TreeDecoder: SingleValueDecodingContainer {
 
 struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let object: JSONObject
-    let codingPath: [any CodingKey]
+    let path: CodingPathLink?
+    var codingPath: [any CodingKey] { CodingPathLink.codingPath(path) }
 
     var allKeys: [Key] { object.keys.compactMap { Key(stringValue: $0) } }
 
@@ -424,7 +447,7 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no property \(key.stringValue)"))
         }
         object.read[position] = true
-        return TreeDecoder(node: object.values[position], codingPath: codingPath + [key])
+        return TreeDecoder(node: object.values[position], path: CodingPathLink(parent: path, key: key))
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -454,12 +477,13 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 struct TreeUnkeyedContainer: UnkeyedDecodingContainer {
     let elements: [JSONNode]
-    let codingPath: [any CodingKey]
+    let path: CodingPathLink?
+    var codingPath: [any CodingKey] { CodingPathLink.codingPath(path) }
     var currentIndex = 0
 
-    init(elements: [JSONNode], codingPath: [any CodingKey]) {
+    init(elements: [JSONNode], path: CodingPathLink?) {
         self.elements = elements
-        self.codingPath = codingPath
+        self.path = path
     }
 
     var count: Int? { elements.count }
@@ -471,7 +495,7 @@ struct TreeUnkeyedContainer: UnkeyedDecodingContainer {
                 Any.self, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "the list has no more elements"))
         }
         defer { currentIndex += 1 }
-        return TreeDecoder(node: elements[currentIndex], codingPath: codingPath + [IndexKey(currentIndex)])
+        return TreeDecoder(node: elements[currentIndex], path: CodingPathLink(parent: path, key: IndexKey(currentIndex)))
     }
 
     mutating func decodeNil() throws -> Bool { false }

@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import SluiceCore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceStore
+
+@Suite("Agents' writes committed together (group commit)")
+struct GroupCommitTests {
+    static func fleet(_ count: Int, in directory: TemporaryDirectory) throws -> (SluiceDatabase, [HostID]) {
+        let database = try SluiceDatabase.open(path: directory.file("sluice.sqlite"), nowMs: 1)
+        let token = try database.createEnrollmentToken(name: "fleet", uses: count, expiresAtMs: 1_000_000, labels: nil, actor: .local("root"), nowMs: 1)
+        let hosts = (0..<count).map { Fixtures.host("web\($0)") }
+        for host in hosts {
+            _ = try database.enroll(host: host, labels: Fixtures.labels(["region": "eu", "role": "web"]), enrollmentKeyID: token.keyID, nowMs: 2)
+        }
+        return (database, hosts)
+    }
+
+    static func row(_ database: SluiceDatabase, _ host: HostID) throws -> (lastSeen: Int64?, healthy: Bool?, detail: String?) {
+        try database.writer.read { db in
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT last_seen_at_ms, healthy, health_detail FROM hosts WHERE id = ?", arguments: [host.rawValue]))
+            return (row["last_seen_at_ms"], row["healthy"], row["health_detail"])
+        }
+    }
+
+    @Test func writesQueuedWhileOneIsWrittenShareTheNextTransaction() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(100, in: directory)
+        let committer = GroupCommit(writer: database.writer)
+        let before = committer.transactions
+        // The first write holds its transaction until the 99 others are queued behind it.
+        let first = Task {
+            try await committer.perform { _ in
+                let deadline = ContinuousClock.now + .seconds(30)
+                while committer.queued < hosts.count - 1, ContinuousClock.now < deadline { usleep(1000) }
+                return -1
+            }
+        }
+        while committer.transactions == before { try await Task.sleep(for: .milliseconds(1)) }
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, host) in hosts.dropFirst().enumerated() {
+                group.addTask {
+                    try await committer.perform { db in
+                        try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [5000 + index, host.rawValue])
+                        return index
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(try await first.value == -1)
+        #expect(results.sorted() == Array(0..<(hosts.count - 1)))
+        #expect(committer.transactions == before + 2, "one transaction for the first write, one for the 99 queued behind it")
+        for (index, host) in hosts.dropFirst().enumerated() { #expect(try Self.row(database, host).lastSeen == 5000 + Int64(index)) }
+    }
+
+    @Test func manyConcurrentHeartbeatsAreEachRecordedWithTheirOwnResult() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(200, in: directory)
+        // The first heartbeat of each host changes its health (unknown -> healthy or unhealthy).
+        let changed = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    (index, try await database.commitHealth(HealthBeat(host: host, healthy: index % 3 != 0, detail: "beat \(index)", nowMs: 1000 + Int64(index))))
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(changed.count == hosts.count)
+        #expect(changed.values.allSatisfy { $0 })
+        for (index, host) in hosts.enumerated() {
+            let row = try Self.row(database, host)
+            #expect(row.lastSeen == 1000 + Int64(index))
+            #expect(row.healthy == (index % 3 != 0))
+            #expect(row.detail == "beat \(index)")
+        }
+        // The same health again changes nothing but the time and detail.
+        #expect(try await database.commitHealth(HealthBeat(host: hosts[1], healthy: true, detail: "again", nowMs: 5000)) == false)
+        #expect(try Self.row(database, hosts[1]).lastSeen == 5000)
+    }
+
+    @Test func aWriteThatFailsFailsAloneAndLeavesNothingBehind() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(20, in: directory)
+        let ghost = Fixtures.host("ghost")
+        // A report listing a package twice fails on the primary key half-way through its rows.
+        var doubled = Fixtures.report()
+        doubled.installed += doubled.installed
+        let twice = doubled
+        let reporter = hosts[0]
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for host in hosts.dropFirst() + [ghost] {
+                group.addTask {
+                    do {
+                        _ = try await database.commitHealth(HealthBeat(host: host, healthy: true, detail: "up", nowMs: 7000))
+                        return (host.rawValue, true)
+                    } catch {
+                        return (host.rawValue, false)
+                    }
+                }
+            }
+            group.addTask {
+                do {
+                    _ = try await database.commitReport(host: reporter, report: twice, nowMs: 7000)
+                    return ("report", true)
+                } catch {
+                    return ("report", false)
+                }
+            }
+            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes[ghost.rawValue] == false)
+        #expect(outcomes["report"] == false)
+        #expect(hosts.dropFirst().allSatisfy { outcomes[$0.rawValue] == true })
+        for host in hosts.dropFirst() { #expect(try Self.row(database, host).lastSeen == 7000) }
+        // The failed report wrote nothing: no package row, no audit event, not even last_seen.
+        #expect(try Self.row(database, reporter).lastSeen == nil)
+        #expect(try database.hostDetail(reporter, nowMs: 7000, staleAfterMs: 60_000)?.installed.isEmpty == true)
+        #expect(try database.auditEvents(hostID: reporter).allSatisfy { $0.kind != "inventory.changed" })
+    }
+
+    @Test func aReportCommittedTogetherIsRecordedAsAlone() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(10, in: directory)
+        let report = Fixtures.report()
+        let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for host in hosts { group.addTask { try await database.commitReport(host: host, report: report, nowMs: 3000).changed } }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(recorded.allSatisfy { $0 })
+        for host in hosts {
+            #expect(try database.hostDetail(host, nowMs: 3000, staleAfterMs: 60_000)?.installed == report.installed)
+            #expect(try database.auditEvents(hostID: host).filter { $0.kind == "inventory.changed" }.count == 1)
+        }
+        // The audit chain, written by interleaved items of one transaction, still verifies.
+        #expect(try database.verifyAudit().problem == nil)
+    }
+
+    @Test func aHealthChangeInABatchIsAuditedOnceEach() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(5, in: directory)
+        let before = try database.auditEvents().filter { $0.kind == "host.unhealthy" }.count
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for host in hosts { group.addTask { _ = try await database.commitHealth(HealthBeat(host: host, healthy: false, detail: "down", nowMs: 9000)) } }
+            try await group.waitForAll()
+        }
+        #expect(try database.auditEvents().filter { $0.kind == "host.unhealthy" }.count == before + hosts.count)
+    }
+}
