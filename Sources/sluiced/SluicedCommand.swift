@@ -77,6 +77,8 @@ struct Serve: AsyncParsableCommand {
         try tls.apply(to: &configured)
         let settings = configured
         let database = try store.open(settings)
+        let checkpoints = try database.startBackgroundCheckpoints()
+        defer { checkpoints.stop() }
         let logger = Logger(label: "sluiced")
         raiseOpenFileLimit(logger: logger)
         if try database.operatorTokenCount() == 0 {
