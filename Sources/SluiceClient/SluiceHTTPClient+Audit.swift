@@ -2,9 +2,6 @@ import Foundation
 import SluiceAPI
 import SluiceCore
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension SluiceHTTPClient {
     /// `GET /v1/audit`: one page of the events `query` matches.

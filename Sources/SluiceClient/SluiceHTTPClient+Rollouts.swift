@@ -2,9 +2,6 @@ import Foundation
 import SluiceAPI
 import SluiceCore
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension SluiceHTTPClient {
     public func policies() async throws -> PolicyList { try await send("GET", "/v1/policies") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import SluiceAPI
@@ -38,7 +39,12 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     @Option(help: "Report this JSON inventory (an InventoryReport) instead of reading dpkg and apt; for simulated fleets.")
     var inventoryFile: String?
 
+    /// One event-loop thread for the agent's few connections (NIO's default is one per core);
+    /// set once, before anything starts NIO's shared loops.
+    private static let oneEventLoop: Void = { NIOSingletons.groupLoopCountSuggestion = 1 }()
+
     func run() async throws {
+        _ = Self.oneEventLoop
         let configuration = try resolve()
         var logger = Logger(label: "sluice-agent")
         logger.logLevel = .info

@@ -58,6 +58,7 @@ struct AgentFootprintBenchmark: AsyncParsableCommand {
         let last = ProcessSample.read(pid: agent.pid)!
         let cpu = ProcessSample.cpu(from: first, to: last)
         let mappings = benchMappings(pid: agent.pid)
+        let rollup = MemoryRollup.read(pid: agent.pid)
         let heartbeats = agent.log.components(separatedBy: "heartbeat failed").count - 1
         agent.stop()
         sluiced.stop()
@@ -76,7 +77,44 @@ struct AgentFootprintBenchmark: AsyncParsableCommand {
             let name = mapping.name.split(separator: "/").last.map(String.init) ?? mapping.name
             say("  \(mebibytes(mapping.rssBytes)) (\(mebibytes(mapping.privateDirtyBytes)) private dirty) \(name)")
         }
+        if let rollup { say(rollup.line) }
+        let files = Set(mappings.map { $0.name.split(separator: "/").last.map(String.init) ?? $0.name })
+        let networking = files.filter { $0.hasPrefix("libcurl") || $0.hasPrefix("libFoundationNetworking") }.sorted()
+        say("mapped files: \(files.filter { $0.contains(".so") }.count) shared libraries; libcurl/FoundationNetworking: \(networking.isEmpty ? "not mapped" : networking.joined(separator: ", "))")
         say("goal: RSS < 15 MB (read as 15 MiB): \(peak < 15 << 20 ? "met" : "missed") (peak \(mebibytes(peak)))")
         BenchCleanup.shared.remove(directory: directory)
+    }
+}
+
+/// The agent's whole resident set from `/proc/PID/smaps_rollup`, split the ways that matter:
+/// anonymous (heap, stacks, pages written after load: this process's own) against
+/// file-backed (code and read-only data: shared with any other process mapping the same
+/// files, and dropped and re-read under memory pressure rather than swapped); and Pss, which
+/// charges each shared page to its sharers pro rata.
+private struct MemoryRollup {
+    var fields: [String: Int]
+
+    static func read(pid: Int32) -> MemoryRollup? {
+        // Read to the end: /proc files report a size of 0.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps_rollup") else { return nil }
+        defer { try? handle.close() }
+        var fields: [String: Int] = [:]
+        for line in String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 2, parts[0].hasSuffix(":"), let kB = Int(parts[1]) else { continue }
+            fields[String(parts[0].dropLast())] = kB * 1024
+        }
+        return fields["Rss"] == nil ? nil : MemoryRollup(fields: fields)
+    }
+
+    subscript(_ key: String) -> Int { fields[key] ?? 0 }
+
+    /// `smaps_rollup: Rss 24.4 MiB = 3.1 MiB anonymous + 21.3 MiB file-backed (18.9 MiB of it clean); Pss 21.5 MiB (...)`.
+    var line: String {
+        let file = self["Rss"] - self["Anonymous"]
+        let clean = self["Shared_Clean"] + self["Private_Clean"]
+        return "smaps_rollup: Rss \(mebibytes(self["Rss"])) = \(mebibytes(self["Anonymous"])) anonymous + \(mebibytes(file)) file-backed"
+            + " (\(mebibytes(clean)) of the whole clean, \(mebibytes(self["Shared_Clean"])) shared with other processes);"
+            + " Pss \(mebibytes(self["Pss"])) (\(mebibytes(self["Pss_Anon"])) anonymous, \(mebibytes(self["Pss_File"])) file-backed)"
     }
 }

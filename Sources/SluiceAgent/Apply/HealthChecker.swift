@@ -1,7 +1,8 @@
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceAPI
 import SluiceCore
 
 /// What one health check found.
@@ -123,24 +124,67 @@ public struct HealthChecker: Sendable {
         }
     }
 
+    /// A GET on a client and connection of its own, as a fresh probe of a just-restarted
+    /// service should be (AsyncHTTPClient, not URLSession: FoundationNetworking would map
+    /// libcurl and its TLS, Kerberos and LDAP libraries into every agent for this one probe).
+    /// As URLSession did: up to 20 redirects followed, the body read to its end, the whole
+    /// exchange within `timeout`. Unlike it, no proxy from the environment: the services
+    /// checked are this host's. A refused connection fails at once rather than being retried.
     private func http(_ check: HealthCheck, url text: String, expect: Int, timeout: Int) async -> HealthCheckResult {
-        guard let url = URL(string: text) else { return HealthCheckResult(check: check, passed: false, output: "invalid URL \(quoted(text))") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = TimeInterval(timeout)
-        configuration.timeoutIntervalForResource = TimeInterval(timeout)
-        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: TimeInterval(timeout))
-        request.httpMethod = "GET"
-        do {
-            let (_, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                return HealthCheckResult(check: check, passed: false, output: "not an HTTP response")
-            }
-            return HealthCheckResult(check: check, passed: http.statusCode == expect, output: "HTTP \(http.statusCode)")
-        } catch {
-            return HealthCheckResult(check: check, passed: false, output: "GET \(text): \(CommandError.oneLine(error.localizedDescription))")
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else { return HealthCheckResult(check: check, passed: false, output: "invalid URL \(quoted(text))") }
+        let seconds = Int64(max(timeout, 1))
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(1))
+        pool.retryConnectionEstablishment = false
+        let client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: .init(
+                redirectConfiguration: .follow(max: 20, allowCycles: true), timeout: .init(connect: .seconds(seconds), read: .seconds(seconds)),
+                connectionPool: pool))
+        var request = HTTPClientRequest(url: text)
+        request.method = .GET
+        request.headers.add(name: "User-Agent", value: "sluice-agent/\(SluiceVersion.current)")
+        let outcome: Result<Int, any Error>
+        do { outcome = .success(try await Self.status(of: request, on: client, within: seconds)) } catch { outcome = .failure(error) }
+        try? await client.shutdown()
+        switch outcome {
+        case .success(let status):
+            return HealthCheckResult(check: check, passed: status == expect, output: "HTTP \(status)")
+        case .failure(let error):
+            return HealthCheckResult(check: check, passed: false, output: "GET \(text): \(CommandError.oneLine(Self.describe(error, timeout: seconds)))")
         }
     }
+
+    /// The final status of `request`, its body drained (not kept), or a ``HTTPProbeTimeout``
+    /// once `seconds` pass: AsyncHTTPClient's own deadline ends with the response head.
+    private static func status(of request: HTTPClientRequest, on client: HTTPClient, within seconds: Int64) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                let response = try await client.execute(request, timeout: .seconds(seconds))
+                for try await _ in response.body {}
+                return Int(response.status.code)
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard case let status?? = try await group.next() else { throw HTTPProbeTimeout() }
+            return status
+        }
+    }
+
+    private static func describe(_ error: any Error, timeout: Int64) -> String {
+        if error is HTTPProbeTimeout { return "no complete answer within \(timeout) s" }
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout { return "no complete answer within \(timeout) s" }
+            if error == .connectTimeout { return "connection timed out after \(timeout) s" }
+            if error == .redirectLimitReached { return "more than 20 redirects" }
+        }
+        return String(describing: error)
+    }
 }
+
+/// The whole exchange of an HTTP check took longer than its timeout.
+private struct HTTPProbeTimeout: Error {}

@@ -180,17 +180,8 @@ final class TinyHTTPServer: Sendable {
     private let descriptor: Int32
 
     init(status: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        (descriptor, port) = try listenOnLoopback(backlog: 8)
         let fd = descriptor
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound, listen(fd, 8) == 0 else { throw HostCommandError(description: "cannot listen on TCP") }
-        port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread {
             while true {
                 let client = accept(fd, nil, nil)
@@ -208,4 +199,21 @@ final class TinyHTTPServer: Sendable {
         shutdown(descriptor, Int32(SHUT_RDWR))
         close(descriptor)
     }
+}
+
+/// A TCP socket listening on 127.0.0.1 at a free port, for the tests' small servers.
+func listenOnLoopback(backlog: Int32) throws -> (descriptor: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound, listen(fd, backlog) == 0 else {
+        close(fd)
+        throw HostCommandError(description: "cannot listen on TCP")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
