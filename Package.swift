@@ -116,10 +116,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Simulated agents in one process over the real HTTP API: for the demo, tests and benchmarks.
+        // Process-wide settings the long-running programs share (open-files limit).
+        .target(name: "SluiceProcess", swiftSettings: strict),
         .target(
             name: "SluiceSimulator",
             dependencies: [
-                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceAgent",
+                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceAgent", "SluiceProcess",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -127,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "sluiced",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML", "SluiceTLS",
+                "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML", "SluiceTLS", "SluiceProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -158,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: [
-                "SluiceStore", "SluiceCore", "SluiceAPI", "SluiceController", "SluiceClient",
+                "SluiceStore", "SluiceCore", "SluiceAPI", "SluiceController", "SluiceClient", "SluiceProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -187,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport", "SluiceTLS", "SluiceClient",
+                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport", "SluiceTLS", "SluiceClient", "SluiceProcess",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],

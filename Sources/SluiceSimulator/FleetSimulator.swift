@@ -4,6 +4,7 @@ import SluiceAPI
 import SluiceAgent
 import SluiceClient
 import SluiceCore
+import SluiceProcess
 
 #if canImport(Glibc)
 import Glibc
@@ -66,7 +67,7 @@ public struct FleetSimulator: Sendable {
 
     /// Enrolls every host (a few at a time) and reports its inventory; returns each host's client.
     public func enrollAll(concurrency: Int = 16) async throws -> [String: SluiceHTTPClient] {
-        raiseOpenFileLimit()
+        OpenFileLimit.raiseToHardLimit()
         var clients: [String: SluiceHTTPClient] = [:]
         var index = 0
         while index < hosts.count {
@@ -94,7 +95,7 @@ public struct FleetSimulator: Sendable {
     /// Runs every host's heartbeats and assignment loop until the calling task is cancelled
     /// (or `stop()` on the record).
     public func run(clients: [String: SluiceHTTPClient]) async {
-        raiseOpenFileLimit()
+        OpenFileLimit.raiseToHardLimit()
         let heartbeat = self.heartbeat
         // One connection per host's long-poll, and a few hundred more for heartbeats: when
         // the controller is slow, heartbeats wait their turn instead of each opening a socket.
@@ -157,13 +158,3 @@ struct RecordingBackend: PackageBackend {
     func recover(report: @escaping RecoveryReporter) async -> RecoveredApply? { nil }
 }
 
-/// Every simulated host holds a long-poll and, now and then, a heartbeat connection: lift the
-/// soft limit on open files to the hard one (10,000 hosts need about 10,500).
-func raiseOpenFileLimit() {
-    #if canImport(Glibc)
-    var limit = rlimit()
-    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-    #endif
-}

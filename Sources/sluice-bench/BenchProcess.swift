@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceProcess
 import Synchronization
 
 #if canImport(Glibc)
@@ -178,14 +179,7 @@ func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes
 /// Lifts this process's soft limit on open files to the hard one (every long-poll is a socket).
 @discardableResult
 func benchRaiseOpenFileLimit() -> UInt64 {
-    var limit = rlimit()
-    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
-    if limit.rlim_cur < limit.rlim_max {
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        _ = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-    }
-    return UInt64(limit.rlim_cur)
+    OpenFileLimit.raiseToHardLimit()?.after ?? 0
 }
 
 /// The open-files soft limit of another process, from /proc/PID/limits.

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SluiceController
 import SluiceCore
+import SluiceProcess
 import SluiceStore
 import SluiceYAML
 
@@ -163,17 +164,12 @@ struct EnrollTokenCommand: AsyncParsableCommand {
 /// Every agent's long-poll holds a socket: lift the soft limit on open files to the hard
 /// one, as a server should (systemd's default soft limit is 1,024; its hard one far higher).
 func raiseOpenFileLimit(logger: Logger) {
-    #if canImport(Glibc)
-    var limit = rlimit()
-    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    let soft = limit.rlim_cur
-    limit.rlim_cur = limit.rlim_max
-    if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-        logger.info("open files limit raised from \(soft) to \(limit.rlim_max)")
+    guard let change = OpenFileLimit.raiseToHardLimit(), change.after != change.before || change.failed else { return }
+    if change.failed {
+        logger.warning("cannot raise the open files limit from \(change.before): at most about \(change.before) agents can long-poll at once")
     } else {
-        logger.warning("cannot raise the open files limit from \(soft): at most about \(soft) agents can long-poll at once")
+        logger.info("open files limit raised from \(change.before) to \(change.after)")
     }
-    #endif
 }
 
 func localUser() -> String {
