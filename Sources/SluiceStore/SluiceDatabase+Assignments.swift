@@ -107,23 +107,21 @@ extension SluiceDatabase {
     /// `recordHealth(host:healthy:detail:nowMs:)` in a transaction shared with the other
     /// agents' writes that arrive meanwhile (see `GroupCommit`): what the heartbeat route calls.
     public func commitHealth(_ beat: HealthBeat) async throws -> Bool {
-        try await committer.perform { db in
-            // Nearly every heartbeat changes nothing but the time: one statement, atomic by itself.
-            if try recordUnchangedHealth(db, beat) { return false }
-            // A change writes several rows and an audit event: in a savepoint, so that one that
-            // fails leaves nothing behind and the rest of the batch goes on.
-            var changed = false
-            try db.inSavepoint {
-                changed = try recordChangedHealth(db, beat)
-                return .commit
-            }
-            return changed
-        }
+        try await committer.perform { db in try recordHealth(db, beat) }
     }
 
+    /// One heartbeat inside a transaction; when it throws it has written nothing, so a batch
+    /// of them goes on without it.
     private func recordHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
+        // Nearly every heartbeat changes nothing but the time: one statement, atomic by itself.
         if try recordUnchangedHealth(db, beat) { return false }
-        return try recordChangedHealth(db, beat)
+        // A change writes several rows and an audit event: in a savepoint.
+        var changed = false
+        try db.inSavepoint {
+            changed = try recordChangedHealth(db, beat)
+            return .commit
+        }
+        return changed
     }
 
     /// Records a heartbeat whose health is what the host already had; false if it is not

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SluiceProcess
 import Synchronization
 
 #if canImport(Glibc)
@@ -175,12 +174,6 @@ struct ProcessSample {
 func benchSeconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
 func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
-
-/// Lifts this process's soft limit on open files to the hard one (every long-poll is a socket).
-@discardableResult
-func benchRaiseOpenFileLimit() -> UInt64 {
-    OpenFileLimit.raiseToHardLimit()?.after ?? 0
-}
 
 /// The open-files soft limit of another process, from /proc/PID/limits.
 func benchOpenFileLimit(pid: Int32) -> String {

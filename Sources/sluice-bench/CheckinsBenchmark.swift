@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SluiceProcess
 
 /// Agent check-ins against a real sluiced (issue 6, benchmark 1), and the same load against a
 /// bare Hummingbird endpoint answering the same bytes.
@@ -36,7 +37,7 @@ struct CheckinsBenchmark: AsyncParsableCommand {
         BenchCleanup.installSignalHandlers()
         defer { BenchCleanup.shared.run() }
         say(benchmarkMachine())
-        say("open files: \(benchRaiseOpenFileLimit()) (this process)")
+        say("open files: \(OpenFileLimit.raiseToHardLimit()?.after ?? 0) (this process)")
         let directory = try benchTemporaryDirectory("sluice-bench-checkins")
 
         // The fleet, enrolled through the store before sluiced opens the file.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import SluiceAPI
 import SluiceCore
+import SluiceProcess
 
 /// Time to halt (issue 6, benchmark 3): 10,000 agents long-poll their assignment, a rollout
 /// has told every one of them to go, and one host reports a failed apply; timed from that
@@ -32,7 +33,7 @@ struct HaltBenchmark: AsyncParsableCommand {
         BenchCleanup.installSignalHandlers()
         defer { BenchCleanup.shared.run() }
         say(benchmarkMachine())
-        say("open files: \(benchRaiseOpenFileLimit()) (this process)")
+        say("open files: \(OpenFileLimit.raiseToHardLimit()?.after ?? 0) (this process)")
         let directory = try benchTemporaryDirectory("sluice-bench-halt")
         try FileManager.default.createDirectory(atPath: directory + "/policies", withIntermediateDirectories: true)
         try Self.policy.write(toFile: directory + "/policies/halt-bench.yaml", atomically: true, encoding: .utf8)

@@ -42,6 +42,16 @@ struct BenchHTTP: Sendable {
         return (Int(response.status.code), body)
     }
 
+    /// Sends `request` and reads its answer: nil for a 2xx, else what went wrong.
+    func failure(sending request: BenchRequest) async -> String? {
+        do {
+            let answer = try await send(request)
+            return (200..<300).contains(answer.status) ? nil : "HTTP \(answer.status): \(String(buffer: answer.body).prefix(200))"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     func shutdown() async { try? await client.shutdown() }
 }
 
@@ -63,6 +73,16 @@ struct LoadResult {
         self.kinds = kinds
         self.latencies = kinds.map { _ in [] }
         self.seconds = seconds
+    }
+
+    /// One answer: its latency, or the failure it was.
+    mutating func record(kind: Int, nanoseconds: Int, failure: String?) {
+        if let failure {
+            errors += 1
+            firstError = firstError ?? failure
+        } else {
+            latencies[kind].append(nanoseconds)
+        }
     }
 
     mutating func merge(_ other: LoadResult) {
@@ -115,21 +135,10 @@ enum LoadGenerator {
                         let start = ContinuousClock.now
                         guard start < end else { break }
                         let request = next(counter.next())
-                        var failure: String?
-                        do {
-                            let answer = try await http.send(request)
-                            if !(200..<300).contains(answer.status) { failure = "HTTP \(answer.status): \(String(buffer: answer.body).prefix(200))" }
-                        } catch {
-                            failure = "\(error)"
-                        }
+                        let failure = await http.failure(sending: request)
                         let stop = ContinuousClock.now
                         guard start >= measureFrom, stop <= end else { continue }
-                        if let failure {
-                            mine.errors += 1
-                            mine.firstError = mine.firstError ?? failure
-                        } else {
-                            mine.latencies[request.kind].append(Int(benchSeconds(stop - start) * 1e9))
-                        }
+                        mine.record(kind: request.kind, nanoseconds: Int(benchSeconds(stop - start) * 1e9), failure: failure)
                     }
                     return mine
                 }
@@ -172,25 +181,14 @@ enum LoadGenerator {
                         continue
                     }
                     group.addTask {
-                        var failure: String?
-                        do {
-                            let answer = try await http.send(request)
-                            if !(200..<300).contains(answer.status) { failure = "HTTP \(answer.status): \(String(buffer: answer.body).prefix(200))" }
-                        } catch {
-                            failure = "\(error)"
-                        }
+                        let failure = await http.failure(sending: request)
                         let done = ContinuousClock.now
                         inFlight.withLock { $0 -= 1 }
                         let nanoseconds = Int(benchSeconds(done - scheduled) * 1e9)
                         collected.withLock { result in
                             // The rate is over the time the answers took to come back.
                             result.seconds = max(result.seconds, benchSeconds(done - begin))
-                            if let failure {
-                                result.errors += 1
-                                result.firstError = result.firstError ?? failure
-                            } else {
-                                result.latencies[request.kind].append(nanoseconds)
-                            }
+                            result.record(kind: request.kind, nanoseconds: nanoseconds, failure: failure)
                         }
                     }
                 }

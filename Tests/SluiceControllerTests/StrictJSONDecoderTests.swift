@@ -66,6 +66,18 @@ struct StrictJSONDecoderTests {
         #expect(Self.refusal(Outer.self, #"{"items": [{"name": "a", "name": "b"}], "flag": true}"#) == "items[0].name: property given twice")
     }
 
+    @Test func aLargeObjectIsIndexedAndStillChecked() throws {
+        // Past 16 keys the parser keeps an index of the object's keys; lookups and the
+        // duplicate check go through it.
+        let members = (0..<40).map { #""k\#($0)": \#($0)"# }
+        let labels = try Self.decode([String: Int].self, "{" + members.joined(separator: ", ") + "}")
+        #expect(labels.count == 40 && labels["k0"] == 0 && labels["k39"] == 39)
+        #expect(Self.refusal([String: Int].self, "{" + (members + [#""k30": 1"#]).joined(separator: ", ") + "}") == "k30: property given twice")
+        #expect(Self.refusal([String: Int].self, "{" + (members + [#""k3": 1"#]).joined(separator: ", ") + "}") == "k3: property given twice")
+        let outer = #"{"items": [], "flag": true, "# + members.joined(separator: ", ") + "}"
+        #expect(Self.refusal(Outer.self, outer) == "k0: unknown property")
+    }
+
     @Test func reportsMissingAndMistypedFieldsAsTheAPIDoes() {
         #expect(Self.refusal(Outer.self, #"{"items": []}"#) == "flag: required field is missing")
         #expect(Self.refusal(Outer.self, #"{"items": [{"name": 5}], "flag": true}"#) == "items[0].name: expected a string")

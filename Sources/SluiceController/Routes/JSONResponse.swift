@@ -13,12 +13,23 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        APIJSON.response(status: status, body: ByteBuffer(bytes: try APIJSON.encode(value)))
+    }
+}
+
+/// How the API writes JSON answers, for `JSONResponse` and `EncodedJSONResponse`.
+enum APIJSON {
+    /// Sorted keys, slashes unescaped.
+    static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
+        return try encoder.encode(value)
+    }
+
+    static func response(status: HTTPResponse.Status, body: ByteBuffer) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 
@@ -27,16 +38,12 @@ struct EncodedJSONResponse: ResponseGenerator, Sendable {
     let body: ByteBuffer
 
     init(_ value: some Encodable) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a fixed value of the API's own types cannot fail.
-        body = ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))
+        body = ByteBuffer(bytes: (try? APIJSON.encode(value)) ?? Data("{}".utf8))
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        APIJSON.response(status: .ok, body: body)
     }
 }
 

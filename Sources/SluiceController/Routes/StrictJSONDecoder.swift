@@ -74,14 +74,16 @@ final class JSONObject {
     let values: [JSONNode]
     /// Which properties decoding read.
     var read: [Bool]
-    /// Key -> index, built only for large objects (small ones are searched in order).
+    /// Objects with more keys than this get an index; smaller ones are searched in order.
+    static let indexedAbove = 16
+    /// Key -> position, for large objects only: the parser builds it as it checks for duplicates.
     private let index: [String: Int]?
 
-    init(keys: [String], values: [JSONNode]) {
+    init(keys: [String], values: [JSONNode], index: [String: Int]? = nil) {
         self.keys = keys
         self.values = values
         self.read = Array(repeating: false, count: keys.count)
-        self.index = keys.count > 16 ? Dictionary(zip(keys, keys.indices), uniquingKeysWith: { first, _ in first }) : nil
+        self.index = index
     }
 
     func position(of key: String) -> Int? {
@@ -160,8 +162,8 @@ struct JSONTreeParser {
         offset += 1
         var keys: [String] = []
         var values: [JSONNode] = []
-        // Duplicates: a linear search in a small object, a set in a large one.
-        var seen: Set<String>?
+        // Duplicates: a linear search in a small object, an index in a large one (kept for decoding).
+        var index: [String: Int]?
         skipWhitespace()
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
             offset += 1
@@ -173,11 +175,11 @@ struct JSONTreeParser {
             let key = try parseString()
             let field = path.isEmpty ? key : ".\(key)"
             let duplicate: Bool
-            if keys.count < 16 {
+            if keys.count < JSONObject.indexedAbove {
                 duplicate = keys.contains(key)
             } else {
-                if seen == nil { seen = Set(keys) }
-                duplicate = seen?.insert(key).inserted == false
+                if index == nil { index = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices)) }
+                duplicate = index?.updateValue(keys.count, forKey: key) != nil
             }
             guard !duplicate else { throw StrictJSONError(message: "\((path + [field]).joined()): property given twice") }
             skipWhitespace()
@@ -195,7 +197,7 @@ struct JSONTreeParser {
             }
             guard bytes[offset] == UInt8(ascii: "}") else { throw invalid("expected ',' or '}'") }
             offset += 1
-            return .object(JSONObject(keys: keys, values: values))
+            return .object(JSONObject(keys: keys, values: values, index: index))
         }
     }
 
