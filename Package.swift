@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "SluiceAgent",
             dependencies: [
-                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceYAML", "SluiceTLS",
+                "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceYAML", "SluiceTLS", "SluiceProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

@@ -67,7 +67,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             inventoryFile.map { FileInventory(path: $0) } ?? SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
         let healthChecker = backend == "apt" ? HealthChecker(root: HostRoot(path: "/", runner: SubprocessRunner())) : nil
         let agent = Agent(
-            configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker)
+            configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker,
+            trimStartupPages: !once)
         if once {
             try await agent.run()
             return

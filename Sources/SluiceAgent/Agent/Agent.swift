@@ -26,11 +26,16 @@ public struct Agent: Service {
     let once: Bool
     /// Runs the role's health checks for heartbeats; `nil` reports healthy (simulated hosts).
     let healthChecker: HealthChecker?
+    /// Hands back start-up's pages once it is over (the real agent; not the simulator's agents).
+    let trimmer: PageTrimmer?
 
+    /// `trimStartupPages`: once started, and after each apply, unmap the clean code pages only
+    /// start-up used (see `StartupPages`); for a process that is one agent, never for many in one.
     public init(
         configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false,
-        healthChecker: HealthChecker? = nil
+        healthChecker: HealthChecker? = nil, trimStartupPages: Bool = false
     ) {
+        self.trimmer = trimStartupPages ? PageTrimmer(logger: logger) : nil
         self.configuration = configuration
         self.inventory = inventory
         self.backend = backend
@@ -49,8 +54,10 @@ public struct Agent: Service {
         }
         let host = credentials.hostID
         let checks = RoleChecksFile(stateDirectory: configuration.stateDirectory)
+        let trimmer = self.trimmer
         let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { instructions in
             checks.save(instructions.healthChecks)
+            await trimmer?.applied()
         }
         // Recovery comes before anything else: an apply cut short by a crash is finished or
         // rolled back, and its outcome is delivered with retries like any other.
@@ -94,6 +101,7 @@ public struct Agent: Service {
             } catch {
                 logger.warning("heartbeat failed: \(error)")
             }
+            await trimmer?.completed(.heartbeat)
             try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
         }
     }
@@ -116,6 +124,7 @@ public struct Agent: Service {
                     logger.debug("inventory unchanged since the controller accepted it; not sent again")
                 }
                 failures = 0
+                await trimmer?.completed(.inventory)
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")

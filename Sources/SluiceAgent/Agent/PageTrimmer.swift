@@ -1,0 +1,42 @@
+import Logging
+import SluiceProcess
+
+/// Hands back the pages of code the agent touched only while starting (see `StartupPages`):
+/// once its first heartbeat and its first inventory check are done, and again after each
+/// apply. The real agent does this; the simulator's many agents in one process do not.
+actor PageTrimmer {
+    enum Step: Hashable { case heartbeat, inventory }
+
+    private var settled: Set<Step> = []
+    private var startupDone = false
+    let logger: Logger
+    let release: @Sendable () -> StartupPages.Released
+
+    init(logger: Logger, release: @escaping @Sendable () -> StartupPages.Released = { StartupPages.release() }) {
+        self.logger = logger
+        self.release = release
+    }
+
+    /// One step of start-up has completed once; the last of them trims.
+    func completed(_ step: Step) {
+        guard !startupDone else { return }
+        settled.insert(step)
+        if settled.count == 2 {
+            startupDone = true
+            trim(after: "start-up")
+        }
+    }
+
+    /// An apply finished: the apt, dpkg and journal code it ran is not needed while idle.
+    func applied() { trim(after: "apply") }
+
+    /// How many trims ran (for tests).
+    private(set) var trims = 0
+
+    private func trim(after what: String) {
+        let released = release()
+        trims += 1
+        let message: Logger.Message = "\(what) over: released \(released.bytes / 1024) KiB of code pages used only during it (\(released.mappings) mappings)"
+        if what == "start-up" { logger.info(message) } else { logger.debug(message) }
+    }
+}
