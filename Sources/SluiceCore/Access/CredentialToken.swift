@@ -34,9 +34,10 @@ public struct CredentialToken: Sendable, Equatable {
         let parts = text.dropFirst("sluice-".count).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let kind = Kind(rawValue: String(parts[0])) else { return nil }
         let keyID = String(parts[1]), secret = String(parts[2])
-        guard keyID.utf8.count == 16, keyID.utf8.allSatisfy({ ("0"..."9").contains(Character(UnicodeScalar($0))) || ("a"..."f").contains(Character(UnicodeScalar($0))) }),
+        // Byte ranges, not characters or a set: every request of every agent is checked here.
+        guard keyID.utf8.count == 16, keyID.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
             secret.utf8.count == 43,
-            secret.utf8.allSatisfy({ Self.base64URLAlphabet.contains($0) })
+            secret.utf8.allSatisfy(Self.isBase64URL)
         else { return nil }
         self.init(kind: kind, keyID: keyID, secret: secret)
     }
@@ -55,7 +56,10 @@ public struct CredentialToken: Sendable, Equatable {
         return CredentialToken(kind: kind, keyID: keyID, secret: base64URL(secretBytes))
     }
 
-    static let base64URLAlphabet = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8))
+    /// A byte of the URL-safe base64 alphabet: A-Z a-z 0-9 - _.
+    static func isBase64URL(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x5F
+    }
 
     static func base64URL(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
