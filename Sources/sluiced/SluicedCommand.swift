@@ -79,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         // Swift concurrency's jobs run on NIO's event loops (one thread per core), not a pool
         // of their own: a request no longer hops between two sets of threads.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        LoggingSystem.bootstrap(DeferredMetadataLogHandler.standardError)
         var configured = try store.settings(listen: listen)
         try tls.apply(to: &configured)
         let settings = configured
