@@ -71,9 +71,22 @@ extension SluiceDatabase {
         guard let token = CredentialToken(parsing: text) else {
             throw StoreError.unauthenticated("malformed token: expected sluice-<kind>.<key id>.<secret>")
         }
-        // Every request of every agent comes through here: the statement is prepared once per
-        // connection, not per request (re-preparing it was 40 % of a heartbeat's cost), and
-        // one SELECT needs no transaction around it (it reads one snapshot by itself).
+        // Every request of every agent comes through here. A host's credential, once verified,
+        // is checked from memory (see `HostCredentialCache`); the secret is still hashed and
+        // compared every time.
+        if token.kind == .host, let cached = hostCredentials.entry(token.keyID) {
+            guard constantTimeEqual(secretHash(token.secret), cached.secretHash) else {
+                throw StoreError.unauthenticated("unknown or wrong token \(token.keyID)")
+            }
+            if let expires = cached.expiresAtMs, expires <= nowMs {
+                throw StoreError.unauthenticated("token \(token.keyID) expired")
+            }
+            return .host(try HostID(parsing: cached.host), keyID: token.keyID)
+        }
+        let epoch = hostCredentials.epoch
+        // The statement is prepared once per connection, not per request (re-preparing it was
+        // 40 % of a heartbeat's cost), and one SELECT needs no transaction around it (it reads
+        // one snapshot by itself).
         let row = try writer.unsafeRead { db in
             try Row.fetchOne(
                 db.cachedStatement(
@@ -109,7 +122,10 @@ extension SluiceDatabase {
             noteUse(keyID: token.keyID, lastUsedAtMs: row["last_used_at_ms"], nowMs: nowMs)
             return .operatorToken(name: row["name"], role: role, keyID: token.keyID)
         case .host:
-            return .host(try HostID(parsing: row["host_id"]), keyID: token.keyID)
+            let host: String = row["host_id"]
+            let principal = Principal.host(try HostID(parsing: host), keyID: token.keyID)
+            hostCredentials.store(.init(secretHash: stored, host: host, expiresAtMs: row["expires_at_ms"]), keyID: token.keyID, readAt: epoch)
+            return principal
         case .enrollment:
             guard let uses: Int = row["uses_left"], uses > 0 else {
                 throw StoreError.unauthenticated("enrollment token \(token.keyID) has been used up")

@@ -23,6 +23,8 @@ extension SluiceDatabase {
     @discardableResult
     public func revokeHost(_ host: HostID, reason: String, actor: Actor, nowMs: Int64) throws -> HostRevocation {
         try checkReason(reason)
+        // After the commit: no credential verified from the snapshot before it stays cached.
+        defer { hostCredentials.invalidate() }
         return try writer.write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT revoked_at_ms FROM hosts WHERE id = ?"), arguments: [host.rawValue]) else {
                 throw StoreError.notFound("host \(host) is not enrolled")

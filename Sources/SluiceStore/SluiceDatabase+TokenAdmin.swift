@@ -31,6 +31,9 @@ extension SluiceDatabase {
         let stored = try storedKind(kind)
         try checkReason(reason)
         let what = kind == .operatorToken ? "operator token" : "enrollment token"
+        // Host credentials are not revoked here, but whatever is revoked, nothing verified
+        // before it stays cached.
+        defer { hostCredentials.invalidate() }
         return try writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM credentials WHERE key_id = ? AND kind = ?", arguments: [keyID, stored])
             else { throw StoreError.notFound("no \(what) \(keyID)") }

@@ -13,11 +13,14 @@ public struct SluiceDatabase: Sendable {
     public let path: String
     /// Agents' heartbeats and reports, committed together (`commitHealth`, `commitReport`).
     let committer: GroupCommit
+    /// Host credentials verified once (see `authenticate`); emptied by every revocation.
+    let hostCredentials: HostCredentialCache
 
     init(writer: any DatabaseWriter, path: String) {
         self.writer = writer
         self.path = path
         self.committer = GroupCommit(writer: writer)
+        self.hostCredentials = HostCredentialCache.shared(forPath: path)
     }
 
     /// Opens (creating if needed) the database file and brings its schema up to date.
