@@ -39,7 +39,8 @@ let package = Package(
     ],
     targets: [
         // The domain: pure Swift, no I/O, no server or database imports.
-        .target(name: "SluiceCore", swiftSettings: strict),
+        // Crypto only for `InventoryDigest`, which agent and controller must compute alike.
+        .target(name: "SluiceCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // The wire types of the /v1 API, shared by the controller and its clients.
         .target(name: "SluiceAPI", dependencies: ["SluiceCore"], swiftSettings: strict),
         .target(
@@ -198,7 +199,7 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], swiftSettings: testSettings),
-        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI"], swiftSettings: testSettings),
+        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI", "SluiceClient"], swiftSettings: testSettings),
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(
             name: "SluiceLiveTests",

@@ -50,6 +50,7 @@ public struct APIRoute: Sendable, Equatable {
     public static let health = APIRoute(.GET, "/v1/health", .anyone)
     public static let enroll = APIRoute(.POST, "/v1/enroll", .enrollmentToken)
     public static let putInventory = APIRoute(.PUT, "/v1/hosts/{hostID}/inventory", .hostItself)
+    public static let confirmInventory = APIRoute(.PUT, "/v1/hosts/{hostID}/inventory/digest", .hostItself)
     public static let listHosts = APIRoute(.GET, "/v1/hosts", .operatorRole(.viewer))
     public static let getHost = APIRoute(.GET, "/v1/hosts/{hostID}", .operatorRoleOrHostItself(.viewer))
     public static let listUpdates = APIRoute(.GET, "/v1/updates", .operatorRole(.viewer))
@@ -72,7 +73,7 @@ public struct APIRoute: Sendable, Equatable {
 
     /// Every route the controller serves.
     public static let all: [APIRoute] = [
-        health, enroll, putInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
+        health, enroll, putInventory, confirmInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
         putHealth, pollAssignment, reportStep, listPolicies, planRollout, createRollout, listRollouts, getRollout,
         approveWave, pauseRollout, resumeRollout, abortRollout, resolveHost,
     ] + audit + identity

@@ -27,7 +27,35 @@ public struct EnrollResponse: Sendable, Codable, Equatable {
     }
 }
 
-/// `PUT /v1/hosts/{hostID}/inventory` answer.
+/// `PUT /v1/hosts/{hostID}/inventory/digest`: the agent's inventory is still the one the
+/// controller last accepted from it, named by its `InventoryDigest` instead of sent again
+/// (60 KB for 500 packages). The answer is a `ReportAccepted`, or a 409 `inventory_differs`
+/// when the controller holds another inventory or none (a database restored from a backup):
+/// the agent then sends the full report.
+public struct InventoryConfirmation: Sendable, Codable, Equatable {
+    /// The error code of the 409 answer.
+    public static let differsCode = "inventory_differs"
+
+    /// `InventoryDigest.hex(of:)` of the report: 64 lowercase hexadecimal digits.
+    public var digest: String
+    /// The labels the agent is configured with, as in `InventoryReport.labels`: never applied,
+    /// and compared with the host's approved ones as a report's are.
+    public var labels: Labels?
+
+    public init(digest: String, labels: Labels? = nil) {
+        self.digest = digest
+        self.labels = labels
+    }
+
+    /// Checks what typed decoding alone cannot: the digest's form.
+    public func validate() throws(InvalidInput) {
+        guard InventoryDigest.isWellFormed(digest) else {
+            throw InvalidInput("digest: expected a SHA-256 as 64 lowercase hexadecimal digits")
+        }
+    }
+}
+
+/// `PUT /v1/hosts/{hostID}/inventory` and `PUT /v1/hosts/{hostID}/inventory/digest` answer.
 public struct ReportAccepted: Sendable, Codable, Equatable {
     /// Whether the inventory differed from the last one the controller had.
     public var changed: Bool
@@ -114,7 +142,7 @@ public struct HealthResponse: Sendable, Codable, Equatable {
 public struct ErrorResponse: Sendable, Codable, Equatable {
     public struct Body: Sendable, Codable, Equatable {
         /// Stable, for scripts: `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-        /// `invalid_request`, `payload_too_large`, `internal`.
+        /// `inventory_differs`, `invalid_request`, `payload_too_large`, `internal`.
         public var code: String
         /// One line, for people.
         public var message: String

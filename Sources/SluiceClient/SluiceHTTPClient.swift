@@ -120,6 +120,18 @@ public struct SluiceHTTPClient: Sendable {
         try await send("PUT", "/v1/hosts/\(host)/inventory", body: report)
     }
 
+    /// Tells the controller the host's inventory is still the one it last accepted, by its
+    /// digest, instead of sending the report again.
+    /// - Returns: `.differs` when the controller holds another inventory or none (its 409
+    ///   `inventory_differs`): send the full report with `reportInventory`.
+    public func confirmInventory(host: HostID, _ confirmation: InventoryConfirmation) async throws -> InventoryConfirmationOutcome {
+        do {
+            return .accepted(try await send("PUT", "/v1/hosts/\(host)/inventory/digest", body: confirmation))
+        } catch ClientError.api(status: 409, let code, _) where code == InventoryConfirmation.differsCode {
+            return .differs
+        }
+    }
+
     public func listHosts() async throws -> HostList { try await send("GET", "/v1/hosts") }
 
     public func host(_ id: HostID) async throws -> HostDetail { try await send("GET", "/v1/hosts/\(id)") }

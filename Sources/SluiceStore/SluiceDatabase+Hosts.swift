@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import SluiceCore
@@ -114,16 +113,49 @@ extension SluiceDatabase {
         }
     }
 
-    private func recordReport(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> InventoryRecorded {
+    /// An agent's word that its inventory is still the one the controller holds, by its
+    /// `InventoryDigest`, instead of the report itself: when the digest matches the stored
+    /// one, exactly what an unchanged report does (seen now, its labels compared), in a
+    /// transaction shared with the other agents' writes (see `GroupCommit`).
+    /// - Parameter labels: the labels the agent is configured with, as a report carries them.
+    /// - Returns: `nil`, having written nothing, when the controller holds another inventory
+    ///   for the host or none yet: the agent must send the full report.
+    /// - Throws: `StoreError.notFound` for a host that is not enrolled.
+    public func commitConfirmation(host: HostID, digest: String, labels: Labels?, nowMs: Int64) async throws -> InventoryRecorded? {
+        try await committer.perform { db in
+            guard try storedDigest(db, host: host) == digest else { return nil }
+            var recorded: InventoryRecorded?
+            // A label request writes several rows: in a savepoint, like a report.
+            try db.inSavepoint {
+                recorded = try recordUnchangedReport(db, host: host, labels: labels, nowMs: nowMs)
+                return .commit
+            }
+            return recorded
+        }
+    }
+
+    /// The host's inventory digest; `nil` before its first report.
+    private func storedDigest(_ db: Database, host: HostID) throws -> String? {
         guard let stored = try String?.fetchOne(db, sql: "SELECT inventory_digest FROM hosts WHERE id = ?", arguments: [host.rawValue])
         else { throw StoreError.notFound("host \(host) is not enrolled") }
-        let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
-        if stored == digest {
-            try db.execute(
-                sql: "UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ? WHERE id = ?",
-                arguments: [nowMs, nowMs, host.rawValue])
-            return InventoryRecorded(changed: false, labelChange: labelChange)
+        return stored
+    }
+
+    /// What a report whose inventory the controller already holds changes: the host was
+    /// seen and reported now, and its reported labels are compared with the approved ones.
+    private func recordUnchangedReport(_ db: Database, host: HostID, labels: Labels?, nowMs: Int64) throws -> InventoryRecorded {
+        let labelChange = try recordReportedLabels(db, host: host, reported: labels, nowMs: nowMs)
+        try db.execute(
+            sql: "UPDATE hosts SET last_seen_at_ms = ?, last_report_at_ms = ? WHERE id = ?",
+            arguments: [nowMs, nowMs, host.rawValue])
+        return InventoryRecorded(changed: false, labelChange: labelChange)
+    }
+
+    private func recordReport(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> InventoryRecorded {
+        if try storedDigest(db, host: host) == digest {
+            return try recordUnchangedReport(db, host: host, labels: report.labels, nowMs: nowMs)
         }
+        let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
         // A digest stored by an earlier version (a hash of the report's JSON) never equals
         // this one: that host's next report takes this path once, finds no row to write
         // when nothing changed, stores the new digest, and is audited like any change.

@@ -16,7 +16,7 @@ struct BareServer: AsyncParsableCommand {
     func run() async throws {
         let answer = ByteBuffer(string: #"{"changed":false,"nextReportSeconds":10}"#)
         let router = Router()
-        for path in ["/v1/hosts/:hostID/health", "/v1/hosts/:hostID/inventory"] {
+        for path in ["/v1/hosts/:hostID/health", "/v1/hosts/:hostID/inventory", "/v1/hosts/:hostID/inventory/digest"] {
             router.put(RouterPath(path)) { request, context -> Response in
                 _ = try await request.body.collect(upTo: 16 << 20)
                 var headers = HTTPFields()

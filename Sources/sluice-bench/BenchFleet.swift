@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SluiceAPI
 import SluiceCore
 import SluiceStore
 
@@ -88,4 +89,10 @@ enum BenchInventory {
     }
 
     static func buffer(installed: Int, variant: Int) -> ByteBuffer { ByteBuffer(string: json(installed: installed, variant: variant)) }
+
+    /// What an agent holding this inventory sends to confirm it unchanged: its digest.
+    static func confirmation(installed: Int, variant: Int) throws -> ByteBuffer {
+        let digest = InventoryDigest.hex(of: try report(installed: installed, variant: variant))
+        return ByteBuffer(bytes: try JSONEncoder().encode(InventoryConfirmation(digest: digest)))
+    }
 }

@@ -9,7 +9,16 @@ import SluiceProcess
 struct CheckinsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkins",
-        abstract: "10,000 agents' heartbeats and inventory reports against a real sluiced on loopback, and against a bare Hummingbird endpoint.")
+        abstract:
+            "10,000 agents' heartbeats, inventory reports and confirmations against a real sluiced on loopback, and against a bare Hummingbird endpoint.")
+
+    /// What an inventory check-in whose inventory did not change sends.
+    enum Unchanged: String, CaseIterable, ExpressibleByArgument {
+        /// Its digest, which the controller confirms (the agent today).
+        case digest
+        /// The whole report again (the agent before confirmations).
+        case full
+    }
 
     @Option(help: "Simulated agents, each with its own host token.") var agents = 10_000
     @Option(help: "Requests in flight at once (and HTTP connections) in the maximum-rate runs.") var concurrency = 32
@@ -18,13 +27,21 @@ struct CheckinsBenchmark: AsyncParsableCommand {
     @Option(help: "Fixed rate (check-ins per second) of the latency run against sluiced; 0 skips it.") var rate = 5000
     @Option(
         help: """
-            Every Nth check-in is a full inventory report, the others heartbeats; 0: heartbeats only. The agent sends its \
-            inventory when it changed or hourly: with a check-in every 30 s that is about 1 in 120, so 100 is on the heavy \
-            side; 7 is the agent before it skipped unchanged reports (heartbeat 10 s, a full report every 60 s).
+            Every Nth check-in is an inventory check-in, the others heartbeats; 0: heartbeats only. The agent sends its \
+            inventory when it changed and confirms it hourly when not: with a check-in every 30 s that is about 1 in 120, \
+            so 100 is on the heavy side; 7 is the agent before it skipped unchanged reports (heartbeat 10 s, a full report \
+            every 60 s; with --unchanged full).
             """)
     var inventoryEvery = 100
-    @Option(help: "Every Nth inventory report changes the host's pending updates (a delta: one candidate added or removed).")
+    @Option(
+        help: "Every Nth inventory check-in changes the host's pending updates (a delta: one candidate added or removed) and is a full report.")
     var changedEvery = 5
+    @Option(
+        help: """
+            What the other inventory check-ins send: digest (the inventory's digest, which sluiced confirms, as the agent \
+            does) or full (the whole unchanged report again, as the agent did before confirmations).
+            """)
+    var unchanged = Unchanged.digest
     @Option(help: "Installed packages in each inventory report.") var installed = 500
 
     func validate() throws {
@@ -42,6 +59,9 @@ struct CheckinsBenchmark: AsyncParsableCommand {
 
         // The fleet, enrolled through the store before sluiced opens the file.
         let inventories = [BenchInventory.buffer(installed: installed, variant: 0), BenchInventory.buffer(installed: installed, variant: 1)]
+        let confirmations =
+            unchanged == .digest
+            ? [try BenchInventory.confirmation(installed: installed, variant: 0), try BenchInventory.confirmation(installed: installed, variant: 1)] : nil
         let inventory = try BenchInventory.report(installed: installed, variant: 0)
         let (fleet, enrollSeconds) = try benchTimed {
             try BenchFleet.enroll(
@@ -49,26 +69,33 @@ struct CheckinsBenchmark: AsyncParsableCommand {
                 labels: { ["environment": "production", "role": "app", "region": "region-\($0 % 20)"] }, inventory: inventory)
         }
         say(String(format: "fleet: %d hosts enrolled, inventory and health recorded through the store in %.1f s", agents, enrollSeconds))
-        say(
-            inventoryEvery == 0
-                ? "check-ins: heartbeats only"
-                : "check-ins: 1 in \(inventoryEvery) a full inventory report (\(installed) packages, \(inventories[0].readableBytes) bytes), 1 in \(changedEvery) of those changed; the others heartbeats"
-        )
+        let report = "a full inventory report (\(installed) packages, \(inventories[0].readableBytes) bytes)"
+        switch (inventoryEvery, confirmations) {
+        case (0, _):
+            say("check-ins: heartbeats only")
+        case (_, let confirmations?):
+            say(
+                "check-ins: 1 in \(inventoryEvery) an inventory check-in: 1 in \(changedEvery) of those changed, \(report); the others unchanged, its digest confirmed (\(confirmations[0].readableBytes) bytes); the rest heartbeats"
+            )
+        case (_, nil):
+            say("check-ins: 1 in \(inventoryEvery) \(report), 1 in \(changedEvery) of those changed; the others heartbeats")
+        }
 
-        let plan = CheckinPlan(fleet: fleet, inventories: inventories, inventoryEvery: inventoryEvery, changedEvery: changedEvery)
+        let plan = CheckinPlan(
+            fleet: fleet, inventories: inventories, confirmations: confirmations, inventoryEvery: inventoryEvery, changedEvery: changedEvery)
         let next: @Sendable (Int) -> BenchRequest = { plan.request($0) }
 
         // sluiced.
         let (sluiced, port) = try startSluiced(directory: directory, databasePath: fleet.databasePath)
         say("sluiced: pid \(sluiced.pid), port \(port), open files limit \(benchOpenFileLimit(pid: sluiced.pid))")
         let http = BenchHTTP(port: port, connections: max(concurrency, 64))
-        let controller = await maximumRate(http: http, server: sluiced.pid, label: "sluiced", next: next)
+        let controller = await maximumRate(http: http, server: sluiced.pid, label: "sluiced", kinds: plan.kinds, next: next)
 
         var fixed: LoadResult?
         if rate > 0 {
             let a = ProcessSample.read(pid: sluiced.pid)!, m0 = MachineSample.read(), bench0 = ProcessSample.read(pid: getpid())!
             fixed = await LoadGenerator.openLoop(
-                http: http, kinds: CheckinPlan.kinds, rate: rate, duration: .seconds(duration), maxInFlight: 1000, firstRequest: plan.sent.value,
+                http: http, kinds: plan.kinds, rate: rate, duration: .seconds(duration), maxInFlight: 1000, firstRequest: plan.sent.value,
                 next: next)
             let b = ProcessSample.read(pid: sluiced.pid)!, m1 = MachineSample.read(), bench1 = ProcessSample.read(pid: getpid())!
             say(fixed!.line("sluiced offered a fixed \(rate)/s (at most 1,000 unanswered; latency from when each request was due)"))
@@ -83,7 +110,7 @@ struct CheckinsBenchmark: AsyncParsableCommand {
             try benchSibling("sluice-bench"), ["bare-server", "--port-file", directory + "/bare.port"], logPath: directory + "/bare.log")
         let barePort = try bare.waitForPort(file: directory + "/bare.port")
         let bareHTTP = BenchHTTP(port: barePort, connections: max(concurrency, 64))
-        let bareResult = await maximumRate(http: bareHTTP, server: bare.pid, label: "bare Hummingbird endpoint", next: next)
+        let bareResult = await maximumRate(http: bareHTTP, server: bare.pid, label: "bare Hummingbird endpoint", kinds: plan.kinds, next: next)
         await bareHTTP.shutdown()
         bare.stop()
 
@@ -99,14 +126,16 @@ struct CheckinsBenchmark: AsyncParsableCommand {
     }
 
     /// A warm-up, then `duration` seconds measured with `concurrency` requests in flight.
-    func maximumRate(http: BenchHTTP, server: Int32, label: String, next: @escaping @Sendable (Int) -> BenchRequest) async -> LoadResult {
+    func maximumRate(
+        http: BenchHTTP, server: Int32, label: String, kinds: [String], next: @escaping @Sendable (Int) -> BenchRequest
+    ) async -> LoadResult {
         if warmup > 0 {
             _ = await LoadGenerator.closedLoop(
-                http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(warmup), next: next)
+                http: http, kinds: kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(warmup), next: next)
         }
         let a = ProcessSample.read(pid: server)!, m0 = MachineSample.read(), bench0 = ProcessSample.read(pid: getpid())!
         let result = await LoadGenerator.closedLoop(
-            http: http, kinds: CheckinPlan.kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(duration), next: next)
+            http: http, kinds: kinds, concurrency: concurrency, warmup: .zero, duration: .seconds(duration), next: next)
         let b = ProcessSample.read(pid: server)!, m1 = MachineSample.read(), bench1 = ProcessSample.read(pid: getpid())!
         say(result.line("\(label), \(concurrency) in flight"))
         printUsage("  \(label)", a, b)
@@ -125,22 +154,29 @@ struct CheckinsBenchmark: AsyncParsableCommand {
 }
 
 /// Which agent sends what: request n goes to agent n mod agents; every `inventoryEvery`-th
-/// is an inventory report, every `changedEvery`-th of those flips the agent's pending updates.
+/// is an inventory check-in, every `changedEvery`-th of those flips the agent's pending
+/// updates and sends the full report; the others send the digest of the inventory the agent
+/// last sent (`confirmations`), or that inventory again when there are none.
 final class CheckinPlan: Sendable {
-    static let kinds = ["heartbeat", "inventory"]
+    let kinds: [String]
     let fleet: BenchFleet
     let inventories: [ByteBuffer]
+    /// `{"digest": ...}` of each inventory, or nil to send unchanged inventories in full.
+    let confirmations: [ByteBuffer]?
     let inventoryEvery: Int
     let changedEvery: Int
     let heartbeat = ByteBuffer(string: #"{"healthy":true,"detail":"agent running; 2 check(s) passed"}"#)
-    /// Which inventory each agent last sent (0 or 1).
+    /// Which inventory each agent last sent (0 or 1): the one sluiced holds for its host once
+    /// that report is answered (the fleet was enrolled with inventory 0).
     private let variants: BenchShared<[UInt8]>
     private let inventoryReports = BenchCounter()
     let sent = BenchCounter()
 
-    init(fleet: BenchFleet, inventories: [ByteBuffer], inventoryEvery: Int, changedEvery: Int) {
+    init(fleet: BenchFleet, inventories: [ByteBuffer], confirmations: [ByteBuffer]?, inventoryEvery: Int, changedEvery: Int) {
+        self.kinds = confirmations == nil ? ["heartbeat", "inventory"] : ["heartbeat", "inventory", "confirmation"]
         self.fleet = fleet
         self.inventories = inventories
+        self.confirmations = confirmations
         self.inventoryEvery = inventoryEvery
         self.changedEvery = changedEvery
         self.variants = BenchShared([UInt8](repeating: 0, count: fleet.hosts.count))
@@ -153,10 +189,16 @@ final class CheckinPlan: Sendable {
         guard inventoryEvery > 0, n % inventoryEvery == inventoryEvery - 1 else {
             return BenchRequest(method: .PUT, path: "/v1/hosts/\(host.id)/health", authorization: host.authorization, body: heartbeat, kind: 0)
         }
-        let m = inventoryReports.next()
+        let changed = inventoryReports.next() % changedEvery == changedEvery - 1
         let variant = variants.withLock { variants in
-            if m % changedEvery == changedEvery - 1 { variants[index] ^= 1 }
+            if changed { variants[index] ^= 1 }
             return Int(variants[index])
+        }
+        // A confirmation is answered 200 only if the digest is that of the inventory sluiced
+        // holds; any other answer counts as an error of the run.
+        if !changed, let confirmations {
+            return BenchRequest(
+                method: .PUT, path: "/v1/hosts/\(host.id)/inventory/digest", authorization: host.authorization, body: confirmations[variant], kind: 2)
         }
         return BenchRequest(method: .PUT, path: "/v1/hosts/\(host.id)/inventory", authorization: host.authorization, body: inventories[variant], kind: 1)
     }

@@ -475,6 +475,18 @@ import Yams
             try await session.call(.putInventory, path: "/v1/hosts/ns2.fra/inventory", token: host, body: reportBody, expect: 403)
             try await session.call(.putInventory, path: "/v1/hosts/ns1.fra/inventory", token: admin, body: reportBody, expect: 403)
 
+            // The unchanged inventory confirmed by its digest; another digest is a 409.
+            let confirmPath = "/v1/hosts/ns1.fra/inventory/digest"
+            let report = try BodySample.fullInventoryReport()
+            let confirmBody = try encoder.encode(InventoryConfirmation(digest: InventoryDigest.hex(of: report), labels: report.labels))
+            try await session.call(.confirmInventory, path: confirmPath, token: host, body: confirmBody, expect: 200)
+            try await session.call(
+                .confirmInventory, path: confirmPath, token: host,
+                body: encoder.encode(InventoryConfirmation(digest: InventoryDigest.hex(of: try BodySample.minimalInventoryReport()))), expect: 409)
+            try await session.call(.confirmInventory, path: confirmPath, token: host, body: Data(#"{"digest":"ABC"}"#.utf8), expect: 400)
+            try await session.call(.confirmInventory, path: "/v1/hosts/ns2.fra/inventory/digest", token: host, body: confirmBody, expect: 403)
+            try await session.call(.confirmInventory, path: confirmPath, token: admin, body: confirmBody, expect: 403)
+
             // The report's labels differ from the enrolled ones: not applied until an operator approves.
             let labelsPath = "/v1/hosts/ns1.fra/labels"
             let approveLabels = try encoder.encode(HostLabelsRequest(action: .approve, labels: try BodySample.labels(), reason: "CHG-1041 rack recorded"))
@@ -697,7 +709,12 @@ extension OpenAPIContractTests {
             BodySample(
                 name: "InventoryReport", uses: [.request(.putInventory)], full: { try fullInventoryReport() }, minimal: { try minimalInventoryReport() }),
             BodySample(
-                name: "ReportAccepted", uses: [.response(.putInventory, 200), .response(.putHealth, 200)], full: { try fullAccepted() },
+                name: "InventoryConfirmation", uses: [.request(.confirmInventory)],
+                full: { InventoryConfirmation(digest: InventoryDigest.hex(of: try fullInventoryReport()), labels: try labels()) },
+                minimal: { InventoryConfirmation(digest: InventoryDigest.hex(of: try minimalInventoryReport())) }),
+            BodySample(
+                name: "ReportAccepted", uses: [.response(.putInventory, 200), .response(.confirmInventory, 200), .response(.putHealth, 200)],
+                full: { try fullAccepted() },
                 minimal: { accepted }),
             BodySample(
                 name: "LabelChange", uses: [.component("LabelChange")], full: { try fullLabelChange() },

@@ -9,14 +9,14 @@ import SluiceCore
 import Testing
 
 /// What an agent sends, damaged: random bytes and mutated JSON for the inventory report, the
-/// health report and the step report, through the real router and store, from the host's
-/// own token, to the host's real started assignment. Every answer must be a success or a
-/// 4xx with the API's one-line JSON error, never a 5xx or a crash, and a refused report
-/// must change nothing. Seeded: a failure names its seed and round.
+/// health report, the step report and the inventory confirmation, through the real router and
+/// store, from the host's own token, to the host's real started assignment. Every answer must
+/// be a success or a 4xx with the API's one-line JSON error, never a 5xx or a crash, and a
+/// refused report must change nothing. Seeded: a failure names its seed and round.
 @Suite("Agent report fuzzing")
 struct ReportFuzzTests {
     enum Kind: String, CaseIterable, Sendable {
-        case inventory, health, step
+        case inventory, health, step, confirmation
     }
 
     static let rounds = 120
@@ -41,6 +41,14 @@ struct ReportFuzzTests {
             let (uri, method, valid): (String, HTTPRequest.Method, Data) =
                 switch kind {
                 case .inventory: ("/v1/hosts/dns1/inventory", .put, try JSONEncoder().encode(Fixtures.report()))
+                case .confirmation:
+                    (
+                        "/v1/hosts/dns1/inventory/digest", .put,
+                        try JSONEncoder().encode(
+                            InventoryConfirmation(
+                                digest: InventoryDigest.hex(of: Fixtures.report()),
+                                labels: Fixtures.labels(["role": "dns-resolver", "region": "fra", "environment": "test"])))
+                    )
                 case .health: ("/v1/hosts/dns1/health", .put, try JSONEncoder().encode(HealthReport(healthy: true, detail: "named is active")))
                 case .step:
                     (

@@ -27,10 +27,10 @@ struct RolloutAPITests {
         let newRoutes: [APIRoute] = [
             .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
             .pauseRollout, .resumeRollout, .abortRollout, .resolveHost, .queryAudit, .verifyAudit, .rolloutHistory,
-            .listTokens, .revokeToken, .listEnrollmentTokens, .revokeEnrollmentToken, .revokeHost, .decideHostLabels,
+            .listTokens, .revokeToken, .listEnrollmentTokens, .revokeEnrollmentToken, .revokeHost, .decideHostLabels, .confirmInventory,
         ]
         #expect(
-            Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout, audit and identity routes")
+            Set(Self.expectedNewRouteAccess.keys) == Set(newRoutes.map(Self.key)), "the expected table must cover exactly the rollout, audit, identity and inventory confirmation routes")
         try await Self.application(harness).test(.router) { client in
             let hosts = try await Self.enrollFleet(client, harness)
             let rollout = try await Self.createRollout(client, token: operatorToken)
@@ -482,6 +482,7 @@ extension RolloutAPITests {
             "POST /v1/enrollment-tokens/{keyID}/revoke": admins,
             "POST /v1/hosts/{hostID}/revoke": admins,
             "POST /v1/hosts/{hostID}/labels": operators,
+            "PUT /v1/hosts/{hostID}/inventory/digest": [.hostItself],
         ]
     }()
 
@@ -513,6 +514,7 @@ extension RolloutAPITests {
         switch route {
         case .enroll: jsonBody(EnrollRequest(hostID: Fixtures.host("dns9"), labels: Labels()))
         case .putInventory: jsonBody(Fixtures.report())
+        case .confirmInventory: jsonBody(InventoryConfirmation(digest: InventoryDigest.hex(of: Fixtures.report())))
         case .createToken: jsonBody(CreateTokenRequest(name: "table", role: .viewer))
         case .createEnrollmentToken: jsonBody(CreateEnrollmentTokenRequest(name: "table"))
         case .putHealth: jsonBody(HealthReport(healthy: true, detail: "named.service active"))

@@ -106,8 +106,9 @@ public struct Agent: Service {
         }
     }
 
-    /// The inventory, read on its interval and sent when it changed (see `InventoryResend`):
-    /// a fleet's check-ins are then heartbeats, not every host's full package list every minute.
+    /// The inventory, read on its interval and sent when it changed, its digest hourly when it
+    /// did not (see `InventoryResend`): a fleet's check-ins are then heartbeats, not every
+    /// host's full package list every minute.
     func reports(client: SluiceHTTPClient, host: HostID) async throws {
         var interval = configuration.reportIntervalSeconds
         var failures = 0
@@ -116,13 +117,20 @@ public struct Agent: Service {
             do {
                 var current = try await inventory.collect()
                 current.labels = try configuredLabels()
-                if resend.needsSending(current, now: .now) {
-                    let accepted = try await send(current, client: client, host: host)
-                    resend.accepted(current, at: .now)
-                    interval = Int64(accepted.nextReportSeconds)
-                } else {
+                let delivery = try await resend.deliver(current, host: host, to: client, now: .now)
+                switch delivery {
+                case .notSent:
                     logger.debug("inventory unchanged since the controller accepted it; not sent again")
+                case .reported(let accepted):
+                    logReported(current, accepted, host: host)
+                case .confirmed(let accepted):
+                    logger.info("inventory unchanged since the controller accepted it; confirmed by its digest")
+                    logLabelChange(accepted.labelChange, host: host)
+                case .reportedAfterRefusal(let accepted):
+                    logger.notice("the controller does not hold the inventory it accepted from this host (restored from a backup?); sent it in full")
+                    logReported(current, accepted, host: host)
                 }
+                if let accepted = delivery.accepted { interval = Int64(accepted.nextReportSeconds) }
                 failures = 0
                 await trimmer?.completed(.inventory)
             } catch {
@@ -175,10 +183,14 @@ public struct Agent: Service {
 
     func send(_ report: InventoryReport, client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {
         let accepted = try await client.reportInventory(host: host, report)
+        logReported(report, accepted, host: host)
+        return accepted
+    }
+
+    func logReported(_ report: InventoryReport, _ accepted: ReportAccepted, host: HostID) {
         logger.info(
             "reported \(report.installed.count) installed, \(report.candidates.count) upgradable (\(report.candidates.filter(\.isSecurity).count) security)\(accepted.changed ? ", changed" : "")"
         )
         logLabelChange(accepted.labelChange, host: host)
-        return accepted
     }
 }

@@ -47,11 +47,23 @@ struct FleetRoutes {
             let report = try await request.decodeJSON(InventoryReport.self, context: context)
             try report.validate()
             let recorded = try await database.commitReport(host: host, report: report, nowMs: clock.nowMs())
-            if let change = recorded.labelChange, change.rejectedAtMs == nil, change.requestedAtMs == clock.nowMs() {
-                context.logger.notice("host \(host) asks for labels \(change.requested) instead of \(change.approved); not applied until an operator approves")
+            return accepted(recorded, host: host, context: context)
+        }
+
+        // An unchanged inventory, named by its digest: a small body instead of the whole report.
+        api.add(.confirmInventory) { request, context, caller in
+            let host = caller.pathHost!
+            let confirmation = try await request.decodeJSON(InventoryConfirmation.self, context: context)
+            try confirmation.validate()
+            guard
+                let recorded = try await database.commitConfirmation(
+                    host: host, digest: confirmation.digest, labels: confirmation.labels, nowMs: clock.nowMs())
+            else {
+                throw APIError(
+                    status: .conflict, code: InventoryConfirmation.differsCode,
+                    message: "host \(host): the controller holds a different inventory (or none); send the full report")
             }
-            return JSONResponse(
-                ReportAccepted(changed: recorded.changed, nextReportSeconds: settings.reportIntervalSeconds, labelChange: recorded.labelChange))
+            return accepted(recorded, host: host, context: context)
         }
 
         api.add(.listHosts) { _, _, _ in
@@ -69,5 +81,14 @@ struct FleetRoutes {
         api.add(.listUpdates) { _, _, _ in
             JSONResponse(UpdateList(updates: try database.pendingUpdates()))
         }
+    }
+
+    /// The answer to a report or a confirmation; a new label request is logged for operators.
+    private func accepted(_ recorded: InventoryRecorded, host: HostID, context: SluiceRequestContext) -> JSONResponse<ReportAccepted> {
+        if let change = recorded.labelChange, change.rejectedAtMs == nil, change.requestedAtMs == clock.nowMs() {
+            context.logger.notice("host \(host) asks for labels \(change.requested) instead of \(change.approved); not applied until an operator approves")
+        }
+        return JSONResponse(
+            ReportAccepted(changed: recorded.changed, nextReportSeconds: settings.reportIntervalSeconds, labelChange: recorded.labelChange))
     }
 }

@@ -1,17 +1,21 @@
 import Crypto
-import SluiceCore
 
-/// The SHA-256 of an inventory report without its labels, as stored in `hosts.inventory_digest`
-/// to recognise an unchanged report.
+/// The SHA-256 of an inventory report without its labels, as 64 lowercase hexadecimal
+/// digits: the controller stores it (`hosts.inventory_digest`) to recognise an unchanged
+/// report, and an agent whose inventory has not changed sends it instead of the report
+/// (`PUT /v1/hosts/{hostID}/inventory/digest`).
 ///
 /// The bytes hashed are a canonical stream of the report's fields in a fixed order: each
 /// text as its UTF-8 length (4 bytes, big-endian) and bytes, an absent text as 0xFFFFFFFF,
 /// each list as its count then its elements, each flag as one byte. Every field delimits
-/// itself, so no two different reports give the same stream. The digest is only ever
-/// compared with one this controller stored, so it must be stable, not compatible with the
-/// JSON-based digest of earlier versions (see `recordReport`).
-enum InventoryDigest {
-    static func hex(of report: InventoryReport) -> String {
+/// itself, so no two different reports give the same stream. Agent and controller must hash
+/// the same bytes, and stored digests must keep matching: the stream never changes without
+/// a new prefix (`sluice-inventory-v2`). A digest that does not match only costs a full
+/// report: a controller refuses the confirmation and the agent sends the report. The JSON-based
+/// digest of earlier controllers never matches (see `SluiceDatabase.recordReport`).
+public enum InventoryDigest {
+    /// The digest of `report`; its labels are left out.
+    public static func hex(of report: InventoryReport) -> String {
         var stream = Stream()
         stream.bytes.reserveCapacity(64 + 96 * report.installed.count + 256 * report.candidates.count)
         stream.bytes.append(contentsOf: "sluice-inventory-v2".utf8)
@@ -49,6 +53,12 @@ enum InventoryDigest {
         stream.bytes.append(report.unattendedUpgrades.enabled.map { $0 ? 1 : 0 } ?? 2)
         stream.text(report.unattendedUpgrades.detail)
         return hex(SHA256.hash(data: stream.bytes))
+    }
+
+    /// Whether `text` has the form of a digest: 64 lowercase hexadecimal digits.
+    public static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 2 * SHA256.byteCount
+            && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String {
