@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import Synchronization
 
 /// The host credentials this process has verified against the database, so that an agent's
@@ -16,7 +17,7 @@ import Synchronization
 final class HostCredentialCache: Sendable {
     struct Entry: Sendable {
         var secretHash: Data
-        var host: String
+        var host: HostID
         var expiresAtMs: Int64?
     }
 

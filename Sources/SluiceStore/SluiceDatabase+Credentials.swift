@@ -81,7 +81,7 @@ extension SluiceDatabase {
             if let expires = cached.expiresAtMs, expires <= nowMs {
                 throw StoreError.unauthenticated("token \(token.keyID) expired")
             }
-            return .host(try HostID(parsing: cached.host), keyID: token.keyID)
+            return .host(cached.host, keyID: token.keyID)
         }
         let epoch = hostCredentials.epoch
         // The statement is prepared once per connection, not per request (re-preparing it was
@@ -122,10 +122,9 @@ extension SluiceDatabase {
             noteUse(keyID: token.keyID, lastUsedAtMs: row["last_used_at_ms"], nowMs: nowMs)
             return .operatorToken(name: row["name"], role: role, keyID: token.keyID)
         case .host:
-            let host: String = row["host_id"]
-            let principal = Principal.host(try HostID(parsing: host), keyID: token.keyID)
+            let host = try HostID(parsing: row["host_id"])
             hostCredentials.store(.init(secretHash: stored, host: host, expiresAtMs: row["expires_at_ms"]), keyID: token.keyID, readAt: epoch)
-            return principal
+            return .host(host, keyID: token.keyID)
         case .enrollment:
             guard let uses: Int = row["uses_left"], uses > 0 else {
                 throw StoreError.unauthenticated("enrollment token \(token.keyID) has been used up")

@@ -61,19 +61,19 @@ struct HostCredentialCacheTests {
 
     @Test func aCredentialReadBeforeARevocationIsNotStoredAfterIt() {
         let cache = HostCredentialCache()
-        let entry = HostCredentialCache.Entry(secretHash: Data(count: 32), host: "dns1", expiresAtMs: nil)
+        let entry = HostCredentialCache.Entry(secretHash: Data(count: 32), host: Fixtures.host("dns1"), expiresAtMs: nil)
         let before = cache.epoch
         cache.invalidate()
         cache.store(entry, keyID: "k1", readAt: before)
         #expect(cache.entry("k1") == nil)
         cache.store(entry, keyID: "k1", readAt: cache.epoch)
-        #expect(cache.entry("k1")?.host == "dns1")
+        #expect(cache.entry("k1")?.host == Fixtures.host("dns1"))
     }
 
     @Test func pastItsCapacityTheCacheStartsAgainEmpty() {
         let cache = HostCredentialCache(capacity: 3)
         for key in ["a", "b", "c", "d"] {
-            cache.store(.init(secretHash: Data(), host: key, expiresAtMs: nil), keyID: key, readAt: cache.epoch)
+            cache.store(.init(secretHash: Data(), host: Fixtures.host(key), expiresAtMs: nil), keyID: key, readAt: cache.epoch)
         }
         #expect(cache.count == 1 && cache.entry("d") != nil)
     }

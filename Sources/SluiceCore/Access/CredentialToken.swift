@@ -30,16 +30,21 @@ public struct CredentialToken: Sendable, Equatable {
 
     /// Parses a presented token; `nil` for anything that is not exactly this shape.
     public init?(parsing text: String) {
-        guard text.utf8.count <= 128, text.hasPrefix("sluice-") else { return nil }
-        let parts = text.dropFirst("sluice-".count).split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let kind = Kind(rawValue: String(parts[0])) else { return nil }
-        let keyID = String(parts[1]), secret = String(parts[2])
-        // Byte ranges, not characters or a set: every request of every agent is checked here.
-        guard keyID.utf8.count == 16, keyID.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
-            secret.utf8.count == 43,
-            secret.utf8.allSatisfy(Self.isBase64URL)
+        // On the UTF-8 bytes, not characters (splitting a String on "." walks grapheme
+        // clusters) and with byte ranges, not a set: every request of every agent comes here.
+        let utf8 = text.utf8
+        guard utf8.count <= 128, utf8.starts(with: "sluice-".utf8) else { return nil }
+        let kindStart = utf8.index(utf8.startIndex, offsetBy: 7)
+        guard let kindEnd = utf8[kindStart...].firstIndex(of: 0x2E) else { return nil }
+        let keyStart = utf8.index(after: kindEnd)
+        guard let keyEnd = utf8[keyStart...].firstIndex(of: 0x2E) else { return nil }
+        let key = utf8[keyStart..<keyEnd], secret = utf8[utf8.index(after: keyEnd)...]
+        // A third "." is not in the secret's alphabet.
+        guard key.count == 16, key.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+            secret.count == 43, secret.allSatisfy(Self.isBase64URL),
+            let kind = Kind.allCases.first(where: { utf8[kindStart..<kindEnd].elementsEqual($0.rawValue.utf8) })
         else { return nil }
-        self.init(kind: kind, keyID: keyID, secret: secret)
+        self.init(kind: kind, keyID: String(decoding: key, as: UTF8.self), secret: String(decoding: secret, as: UTF8.self))
     }
 
     public var text: String { "sluice-\(kind.rawValue).\(keyID).\(secret)" }
