@@ -118,7 +118,9 @@ let package = Package(
         ),
         // Simulated agents in one process over the real HTTP API: for the demo, tests and benchmarks.
         // Process-wide settings the long-running programs share (open-files limit).
-        .target(name: "SluiceProcess", swiftSettings: strict),
+        // dl_iterate_phdr and ELF headers, which the Glibc module does not export (StartupPages).
+        .target(name: "CSluiceProcess"),
+        .target(name: "SluiceProcess", dependencies: ["CSluiceProcess"], swiftSettings: strict),
         .target(
             name: "SluiceSimulator",
             dependencies: [

@@ -123,11 +123,14 @@ public struct SluiceHTTPClient: Sendable {
     /// Tells the controller the host's inventory is still the one it last accepted, by its
     /// digest, instead of sending the report again.
     /// - Returns: `.differs` when the controller holds another inventory or none (its 409
-    ///   `inventory_differs`): send the full report with `reportInventory`.
+    ///   `inventory_differs`), or does not know the route (a 404 or 405 from a controller older
+    ///   than it): send the full report with `reportInventory`.
     public func confirmInventory(host: HostID, _ confirmation: InventoryConfirmation) async throws -> InventoryConfirmationOutcome {
         do {
             return .accepted(try await send("PUT", "/v1/hosts/\(host)/inventory/digest", body: confirmation))
         } catch ClientError.api(status: 409, let code, _) where code == InventoryConfirmation.differsCode {
+            return .differs
+        } catch ClientError.api(status: 404, _, _), ClientError.api(status: 405, _, _) {
             return .differs
         }
     }

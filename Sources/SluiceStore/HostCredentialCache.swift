@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import Synchronization
 
@@ -13,7 +16,9 @@ import Synchronization
 /// before its transaction returns, and a credential checked while a revocation commits is not
 /// stored (the epoch moved). Every `SluiceDatabase` of this process on the same file shares
 /// one cache; another process cannot revoke a host credential (`sluiced token revoke` revokes
-/// operator and enrollment tokens, which are never cached).
+/// operator and enrollment tokens, which are never cached). A host revoked behind the
+/// controller's back (SQL on the live file, a backup copied over it) keeps its cached
+/// credential until sluiced restarts.
 final class HostCredentialCache: Sendable {
     struct Entry: Sendable {
         var secretHash: Data
@@ -57,10 +62,12 @@ final class HostCredentialCache: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// One cache per database file in this process; a private one for an in-memory database.
+    /// One cache per database file in this process (by device and inode, so every path to
+    /// it, links included, finds the same one); a private one for an in-memory database.
     static func shared(forPath path: String) -> HostCredentialCache {
-        guard path != ":memory:", !path.isEmpty else { return HostCredentialCache() }
-        let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        var status = stat()
+        guard path != ":memory:", !path.isEmpty, stat(path, &status) == 0 else { return HostCredentialCache() }
+        let key = "\(status.st_dev):\(status.st_ino)"
         return registry.withLock { caches in
             if let cache = caches[key] { return cache }
             let cache = HostCredentialCache()

@@ -128,4 +128,14 @@ struct InventoryConfirmationAPITests {
             }
         }
     }
+
+    /// A controller older than the route answers 404: the agent sends the full report.
+    @Test func aControllerWithoutTheRouteCountsAsHoldingAnotherInventory() async throws {
+        let router = Router()
+        router.put("/v1/hosts/:hostID/inventory") { _, _ in HTTPResponse.Status.ok }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            let agent = try SluiceHTTPClient(controller: "http://127.0.0.1:\(try #require(client.port))", token: "sluice-host.0123456789abcdef.\(String(repeating: "A", count: 43))")
+            #expect(try await agent.confirmInventory(host: Fixtures.host("dns1"), InventoryConfirmation(digest: InventoryDigest.hex(of: Fixtures.report()))) == .differs)
+        }
+    }
 }

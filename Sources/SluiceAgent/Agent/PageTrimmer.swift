@@ -36,7 +36,8 @@ actor PageTrimmer {
     private func trim(after what: String) {
         let released = release()
         trims += 1
-        let message: Logger.Message = "\(what) over: released \(released.bytes / 1024) KiB of code pages used only during it (\(released.mappings) mappings)"
+        let message: Logger.Message =
+            "\(what) over: code pages used only during it handed back (resident \(released.residentBefore >> 10) KiB -> \(released.residentAfter >> 10) KiB)"
         if what == "start-up" { logger.info(message) } else { logger.debug(message) }
     }
 }

@@ -13,7 +13,7 @@ struct PageTrimmerTests {
     static func trimmer(_ calls: Calls) -> PageTrimmer {
         PageTrimmer(logger: Logger(label: "test")) {
             calls.count.withLock { $0 += 1 }
-            return StartupPages.Released(mappings: 1, bytes: 4096)
+            return StartupPages.Released(ranges: 1, bytes: 4096)
         }
     }
 
