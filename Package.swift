@@ -134,8 +134,6 @@ let package = Package(
             dependencies: [
                 "SluiceController", "SluiceStore", "SluiceCore", "SluiceYAML", "SluiceTLS", "SluiceProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

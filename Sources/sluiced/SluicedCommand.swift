@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
-import NIOPosix
 import SluiceController
 import SluiceCore
 import SluiceProcess
@@ -76,9 +74,6 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "HTTPS (create the files with `sluiced tls init`)") var tls: TLSOptions
 
     func run() async throws {
-        // Swift concurrency's jobs run on NIO's event loops (one thread per core), not a pool
-        // of their own: a request no longer hops between two sets of threads.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         LoggingSystem.bootstrap(DeferredMetadataLogHandler.standardError)
         var configured = try store.settings(listen: listen)
         try tls.apply(to: &configured)
