@@ -192,12 +192,13 @@ let package = Package(
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport", "SluiceTLS", "SluiceClient", "SluiceProcess",
+                "SluiceController", "SluiceStore", "SluiceAPI", "SluiceCore", "SluiceTestSupport", "SluiceTLS", "SluiceClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: testSettings
         ),
+        .testTarget(name: "SluiceProcessTests", dependencies: ["SluiceProcess"], swiftSettings: testSettings),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], swiftSettings: testSettings),
         .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI", "SluiceClient"], swiftSettings: testSettings),
         // Runs the built executables as real processes over a real loopback socket.
