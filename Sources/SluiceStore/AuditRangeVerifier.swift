@@ -43,7 +43,7 @@ public struct AuditRangeVerifier: Sendable {
         if let broken {
             problem = AuditChain.diagnose(expectedSeq: broken.expectedSeq, expectedPrev: broken.expectedPrev, window: window)
         } else {
-            head = hexString(walker.expectedPrev)
+            head = LowercaseHex.encode(walker.expectedPrev)
             let reached = walker.expectedSeq - 1
             if let expectedLast, reached < expectedLast {
                 problem = AuditChainProblem(

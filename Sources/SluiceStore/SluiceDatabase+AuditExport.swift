@@ -19,7 +19,7 @@ extension SluiceDatabase {
             let hash = try Data.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE seq = ?", arguments: [last]) ?? Data()
             let rows = try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_events WHERE seq BETWEEN ? AND ?", arguments: [first, last]) ?? 0
             return AuditExportHeader(
-                firstSeq: first, lastSeq: last, rows: rows, anchorPrevHash: hexString(prev), anchorHash: hexString(hash), sinceMs: sinceMs,
+                firstSeq: first, lastSeq: last, rows: rows, anchorPrevHash: LowercaseHex.encode(prev), anchorHash: LowercaseHex.encode(hash), sinceMs: sinceMs,
                 untilMs: untilMs, exportedAtMs: nowMs)
         }
     }

@@ -121,20 +121,10 @@ extension SluiceDatabase {
 
 extension AuditRecord {
     init(row: Row) {
-        self.init(event: AuditEvent(row: row), prevHash: hexString(row["prev_hash"] as Data), hash: hexString(row["hash"] as Data))
+        self.init(event: AuditEvent(row: row), prevHash: LowercaseHex.encode(row["prev_hash"] as Data), hash: LowercaseHex.encode(row["hash"] as Data))
     }
 }
 
-/// Lowercase hex of `bytes`.
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
 
 /// The bytes of a hex string; `nil` unless it is an even number of hex digits.
 func bytes(hex: String) -> [UInt8]? {

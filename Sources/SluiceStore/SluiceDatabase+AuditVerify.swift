@@ -78,7 +78,7 @@ extension SluiceDatabase {
                 kind: .deleted, seq: high + 1, lastSeq: written,
                 message: "\(written - high > 1 ? "rows \(high + 1)...\(written), the newest, are" : "row \(written), the newest, is") missing (deleted): \(written) rows were written")
         }
-        return AuditVerification(rows: rows, firstSeq: low, lastSeq: high, headHash: hexString(expectedPrev), problem: problem, elapsedMs: elapsed())
+        return AuditVerification(rows: rows, firstSeq: low, lastSeq: high, headHash: LowercaseHex.encode(expectedPrev), problem: problem, elapsedMs: elapsed())
     }
 
     /// What one chunk of the sequence range looked like.

@@ -19,9 +19,9 @@ struct AuditVerifyTests {
         let records = try database.auditPage(AuditQuery(limit: 1000)).records
         var previous = Data(count: 32)
         for record in records {
-            #expect(record.prevHash == hexString(previous))
+            #expect(record.prevHash == LowercaseHex.encode(previous))
             previous = AuditChain.hash(previous: previous, event: record.event)
-            #expect(record.hash == hexString(previous), "seq \(record.event.seq)")
+            #expect(record.hash == LowercaseHex.encode(previous), "seq \(record.event.seq)")
         }
         let result = try database.verifyAudit(workers: 1)
         #expect(result.intact)

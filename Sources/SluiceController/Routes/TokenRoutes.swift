@@ -47,9 +47,7 @@ struct TokenRoutes {
 
     /// The `{keyID}` of the path: 16 lowercase hex digits, the public part of a token.
     static func keyID(_ context: SluiceRequestContext) throws -> String {
-        guard let text = context.parameters.get("keyID"), text.utf8.count == 16,
-            text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
-        else { throw APIError.invalid("path: a key id is 16 lowercase hex digits (the part after sluice-op. or sluice-enroll.)") }
+        guard let text = context.parameters.get("keyID"), LowercaseHex.isEncoding(text.utf8, count: 16) else { throw APIError.invalid("path: a key id is 16 lowercase hex digits (the part after sluice-op. or sluice-enroll.)") }
         return text
     }
 

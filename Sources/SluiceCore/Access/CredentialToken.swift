@@ -40,7 +40,7 @@ public struct CredentialToken: Sendable, Equatable {
         guard let keyEnd = utf8[keyStart...].firstIndex(of: 0x2E) else { return nil }
         let key = utf8[keyStart..<keyEnd], secret = utf8[utf8.index(after: keyEnd)...]
         // A third "." is not in the secret's alphabet.
-        guard key.count == 16, key.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+        guard LowercaseHex.isEncoding(key, count: 16),
             secret.count == 43, secret.allSatisfy(Self.isBase64URL),
             let kind = Kind.allCases.first(where: { utf8[kindStart..<kindEnd].elementsEqual($0.rawValue.utf8) })
         else { return nil }
@@ -54,11 +54,7 @@ public struct CredentialToken: Sendable, Equatable {
         var rng = SystemRandomNumberGenerator()
         let keyBytes = (0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let keyID = keyBytes.map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-        }.joined()
-        return CredentialToken(kind: kind, keyID: keyID, secret: base64URL(secretBytes))
+        return CredentialToken(kind: kind, keyID: LowercaseHex.encode(keyBytes), secret: base64URL(secretBytes))
     }
 
     /// A byte of the URL-safe base64 alphabet: A-Z a-z 0-9 - _.

@@ -52,24 +52,12 @@ public enum InventoryDigest {
         for name in report.rebootRequiredPackages { stream.text(name) }
         stream.bytes.append(report.unattendedUpgrades.enabled.map { $0 ? 1 : 0 } ?? 2)
         stream.text(report.unattendedUpgrades.detail)
-        return hex(SHA256.hash(data: stream.bytes))
+        return LowercaseHex.encode(SHA256.hash(data: stream.bytes))
     }
 
     /// Whether `text` has the form of a digest: 64 lowercase hexadecimal digits.
     public static func isWellFormed(_ text: String) -> Bool {
-        text.utf8.count == 2 * SHA256.byteCount
-            && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
-    }
-
-    private static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(2 * SHA256.byteCount)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        LowercaseHex.isEncoding(text.utf8, count: 2 * SHA256.byteCount)
     }
 
     private struct Stream {
