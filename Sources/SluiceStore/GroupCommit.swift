@@ -3,9 +3,18 @@ import Synchronization
 
 /// Group commit for the fleet's frequent writes (heartbeats, inventory reports): those that
 /// arrive while one transaction is being written go together in the next, so a thousand
-/// agents cost one commit and one sync of the log instead of a thousand. Each write is still
-/// durable before its caller hears back (the answer waits for the commit), and nothing
-/// waits on a timer: the first caller with nothing in progress writes at once.
+/// agents cost one commit and one sync of the log instead of a thousand. The answer waits for
+/// the commit, and nothing waits on a timer: the first caller with nothing in progress
+/// writes at once.
+///
+/// A write is `synced` (the default) when losing it to a power cut or a kernel crash would
+/// lose something: its batch's commit waits until the log is on disk (`synchronous=FULL`).
+/// A batch of writes that are all unsynced (a heartbeat that reports the health its host is
+/// known to have: only its time changes) commits without that wait (`synchronous=NORMAL`):
+/// a crash of sluiced loses none of it, a power cut at most the last such batches, the same
+/// few seconds of "last seen" that the controller's own downtime costs. The log is written
+/// in order, so the next synced commit (or checkpoint) makes every earlier batch durable too,
+/// and a lost batch is lost whole. Every other write on the connection stays synced.
 ///
 /// Each work item must leave nothing behind when it throws (a single statement, or a
 /// savepoint around several): it then fails alone and the rest of its batch is committed.
@@ -15,6 +24,8 @@ final class GroupCommit: Sendable {
     private typealias Completion = @Sendable () -> Void
 
     private struct Item: Sendable {
+        /// Whether its commit must wait for the disk (see the type's description).
+        var synced: Bool
         /// Runs in the batch's transaction; returns what to do once it is committed.
         var run: @Sendable (Database) throws -> Completion
         var fail: @Sendable (any Error) -> Void
@@ -24,6 +35,7 @@ final class GroupCommit: Sendable {
         var queue: [Item] = []
         var writing = false
         var transactions = 0
+        var unsyncedTransactions = 0
     }
 
     private let writer: any DatabaseWriter
@@ -34,6 +46,8 @@ final class GroupCommit: Sendable {
     /// Items waiting for the next transaction, and transactions written (for tests).
     var queued: Int { state.withLock { $0.queue.count } }
     var transactions: Int { state.withLock { $0.transactions } }
+    /// Transactions committed without waiting for the disk (for tests).
+    var unsyncedTransactions: Int { state.withLock { $0.unsyncedTransactions } }
 
     init(writer: any DatabaseWriter, maxBatch: Int = 512) {
         self.writer = writer
@@ -42,9 +56,12 @@ final class GroupCommit: Sendable {
 
     /// Runs `work` in a transaction shared with the work queued beside it and returns its
     /// result once that transaction is committed.
-    func perform<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// - Parameter synced: false only for a write whose loss to a power cut loses nothing the
+    ///   next check-in does not bring back (see the type's description).
+    func perform<T: Sendable>(synced: Bool = true, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let item = Item(
+                synced: synced,
                 run: { db in
                     do {
                         let value = try work(db)
@@ -76,20 +93,32 @@ final class GroupCommit: Sendable {
             let taken = Array(state.queue.prefix(maxBatch))
             state.queue.removeFirst(taken.count)
             state.transactions += 1
+            if !taken.contains(where: \.synced) { state.unsyncedTransactions += 1 }
             return taken
         }
-        writer.asyncWrite(
-            { db in try batch.map { try $0.run(db) } },
-            completion: { _, result in
-                switch result {
-                case .success(let completions): for completion in completions { completion() }
-                case .failure(let error): for item in batch { item.fail(error) }
+        let synced = batch.contains(where: \.synced)
+        writer.asyncWriteWithoutTransaction { db in
+            let result = Result { () throws -> [Completion] in
+                // SQLite takes the level only outside a transaction; it is put back before
+                // anything else writes on this connection.
+                if !synced { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                defer { if !synced { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                var completions: [Completion] = []
+                try db.inTransaction {
+                    completions = try batch.map { try $0.run(db) }
+                    return .commit
                 }
-                let more = self.state.withLock { state in
-                    if state.queue.isEmpty { state.writing = false }
-                    return state.writing
-                }
-                if more { self.writeBatch() }
-            })
+                return completions
+            }
+            switch result {
+            case .success(let completions): for completion in completions { completion() }
+            case .failure(let error): for item in batch { item.fail(error) }
+            }
+            let more = self.state.withLock { state in
+                if state.queue.isEmpty { state.writing = false }
+                return state.writing
+            }
+            if more { self.writeBatch() }
+        }
     }
 }

@@ -106,8 +106,12 @@ extension SluiceDatabase {
 
     /// `recordHealth(host:healthy:detail:nowMs:)` in a transaction shared with the other
     /// agents' writes that arrive meanwhile (see `GroupCommit`): what the heartbeat route calls.
+    /// A healthy heartbeat's commit does not wait for the disk (`GroupCommit`'s `synced`):
+    /// nearly always it changes only the host's last-seen time and detail, which its next
+    /// heartbeat brings back; a failing one (which can halt a rollout) waits, as every other
+    /// write does.
     public func commitHealth(_ beat: HealthBeat) async throws -> Bool {
-        try await committer.perform { db in try recordHealth(db, beat) }
+        try await committer.perform(synced: !beat.healthy) { db in try recordHealth(db, beat) }
     }
 
     /// One heartbeat inside a transaction; when it throws it has written nothing, so a batch

@@ -153,4 +153,75 @@ struct GroupCommitTests {
         }
         #expect(try database.auditEvents().filter { $0.kind == "host.unhealthy" }.count == before + hosts.count)
     }
+
+    static func synchronousLevel(_ db: Database) throws -> Int { try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+
+    @Test func unsyncedWritesCommitWithoutWaitingForTheDiskAndTheConnectionIsPutBack() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(1, in: directory)
+        let committer = GroupCommit(writer: database.writer)
+        // 1 is NORMAL (the log is not synced at commit), 2 FULL.
+        let unsynced = try await committer.perform(synced: false) { db in
+            try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = 7000 WHERE id = ?", arguments: [hosts[0].rawValue])
+            return try Self.synchronousLevel(db)
+        }
+        #expect(unsynced == 1)
+        #expect(committer.unsyncedTransactions == 1)
+        #expect(try Self.row(database, hosts[0]).lastSeen == 7000)
+        // Anything written next on the connection, in or out of group commit, is synced again.
+        #expect(try await database.writer.write { try Self.synchronousLevel($0) } == 2)
+        #expect(try await committer.perform { try Self.synchronousLevel($0) } == 2)
+        #expect(committer.unsyncedTransactions == 1)
+    }
+
+    @Test func aBatchWithOneSyncedWriteIsSyncedWhole() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, _) = try Self.fleet(1, in: directory)
+        let committer = GroupCommit(writer: database.writer)
+        let before = committer.transactions
+        // The first write holds its transaction until both others are queued behind it.
+        let first = Task {
+            try await committer.perform(synced: false) { _ in
+                let deadline = ContinuousClock.now + .seconds(30)
+                while committer.queued < 2, ContinuousClock.now < deadline { usleep(1000) }
+                return -1
+            }
+        }
+        while committer.transactions == before { try await Task.sleep(for: .milliseconds(1)) }
+        async let unsynced = committer.perform(synced: false) { try Self.synchronousLevel($0) }
+        while committer.queued < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        async let synced = committer.perform(synced: true) { try Self.synchronousLevel($0) }
+        #expect(try await first.value == -1)
+        #expect(try await unsynced == 2)
+        #expect(try await synced == 2)
+        #expect(committer.transactions == before + 2)
+        #expect(committer.unsyncedTransactions == 1, "only the first write's own transaction")
+    }
+
+    @Test func aFailedUnsyncedBatchStillPutsTheConnectionBack() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, _) = try Self.fleet(1, in: directory)
+        let committer = GroupCommit(writer: database.writer)
+        await #expect(throws: DatabaseError.self) {
+            try await committer.perform(synced: false) { db in try db.execute(sql: "INSERT INTO no_such_table VALUES (1)") }
+        }
+        #expect(try await database.writer.write { try Self.synchronousLevel($0) } == 2)
+    }
+
+    @Test func onlyAHealthyHeartbeatIsCommittedWithoutWaitingForTheDisk() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(2, in: directory)
+        #expect(try await database.writer.read { try Self.synchronousLevel($0) } == 2, "synced by default")
+        _ = try await database.commitHealth(HealthBeat(host: hosts[0], healthy: true, detail: "ok", nowMs: 9000))
+        #expect(database.committer.unsyncedTransactions == 1)
+        _ = try await database.commitHealth(HealthBeat(host: hosts[1], healthy: false, detail: "down", nowMs: 9001))
+        _ = try await database.commitReport(host: hosts[0], report: Fixtures.report(), nowMs: 9002)
+        #expect(database.committer.unsyncedTransactions == 1, "a failing heartbeat and a report wait for the disk")
+        #expect(try Self.row(database, hosts[0]).lastSeen == 9002)
+        #expect(try Self.row(database, hosts[1]).healthy == false)
+    }
 }
