@@ -8,13 +8,15 @@ import Synchronization
 /// writes at once.
 ///
 /// A write is `synced` (the default) when losing it to a power cut or a kernel crash would
-/// lose something: its batch's commit waits until the log is on disk (`synchronous=FULL`).
-/// A batch of writes that are all unsynced (a heartbeat that reports the health its host is
-/// known to have: only its time changes) commits without that wait (`synchronous=NORMAL`):
-/// a crash of sluiced loses none of it, a power cut at most the last such batches, the same
-/// few seconds of "last seen" that the controller's own downtime costs. The log is written
-/// in order, so the next synced commit (or checkpoint) makes every earlier batch durable too,
-/// and a lost batch is lost whole. Every other write on the connection stays synced.
+/// lose something: its batch's commit waits until the log is on disk (`synchronous=FULL`,
+/// which `SluiceDatabase.open` sets on the writer). A batch of writes that are all unsynced
+/// (a heartbeat that reports the health its host is known to have: only its time and detail
+/// change, no audit event) commits without that wait (`synchronous=NORMAL`): a crash of
+/// sluiced loses none of it, a power cut at most the last such batches, the same few seconds
+/// of "last seen" that the controller's own downtime costs. The log is written in order, so
+/// the next synced commit (or checkpoint) makes every earlier batch durable too, and a lost
+/// batch is lost whole. Each batch sets its level before it begins and an unsynced one puts
+/// `FULL` back after it, so every other write on the connection is synced.
 ///
 /// Each work item must leave nothing behind when it throws (a single statement, or a
 /// savepoint around several): it then fails alone and the rest of its batch is committed.
@@ -99,10 +101,11 @@ final class GroupCommit: Sendable {
         let synced = batch.contains(where: \.synced)
         writer.asyncWriteWithoutTransaction { db in
             let result = Result { () throws -> [Completion] in
-                // SQLite takes the level only outside a transaction; it is put back before
-                // anything else writes on this connection.
-                if !synced { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                defer { if !synced { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                // SQLite takes the level only outside a transaction. It is put back before
+                // anything else writes on this connection; should that fail (it reads the
+                // schema first), the next batch sets its own level again.
+                try db.cachedStatement(sql: synced ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").execute()
+                defer { if !synced { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() } }
                 var completions: [Completion] = []
                 try db.inTransaction {
                     completions = try batch.map { try $0.run(db) }

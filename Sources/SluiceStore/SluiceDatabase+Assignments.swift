@@ -106,12 +106,14 @@ extension SluiceDatabase {
 
     /// `recordHealth(host:healthy:detail:nowMs:)` in a transaction shared with the other
     /// agents' writes that arrive meanwhile (see `GroupCommit`): what the heartbeat route calls.
-    /// A healthy heartbeat's commit does not wait for the disk (`GroupCommit`'s `synced`):
-    /// nearly always it changes only the host's last-seen time and detail, which its next
-    /// heartbeat brings back; a failing one (which can halt a rollout) waits, as every other
-    /// write does.
+    /// A healthy heartbeat from a host known to be healthy (nearly all of them) changes only
+    /// its last-seen time and detail, which its next heartbeat brings back: that commit does
+    /// not wait for the disk (`GroupCommit`'s `synced`). Anything else, a change of health
+    /// (audited, and a failure can halt a rollout) or a failing host, is written again in a
+    /// batch that waits, as every other write does.
     public func commitHealth(_ beat: HealthBeat) async throws -> Bool {
-        try await committer.perform(synced: !beat.healthy) { db in try recordHealth(db, beat) }
+        if beat.healthy, try await committer.perform(synced: false, { db in try recordUnchangedHealth(db, beat) }) { return false }
+        return try await committer.perform { db in try recordHealth(db, beat) }
     }
 
     /// One heartbeat inside a transaction; when it throws it has written nothing, so a batch

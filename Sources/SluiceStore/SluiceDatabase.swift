@@ -53,6 +53,10 @@ public struct SluiceDatabase: Sendable {
         } catch {
             throw StoreError.incompatibleSchema("cannot open \(path): \(describe(error))")
         }
+        // GRDB sets the writer to synchronous=NORMAL when it turns WAL on, after the
+        // configuration's own statements: every commit waits for the disk unless group commit
+        // says otherwise for a batch (see `GroupCommit`).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let pending = try pool.read { try migrator.pending(in: $0, path: path) }
         try migrator.apply(pending, to: pool, nowMs: nowMs)
         return SluiceDatabase(writer: pool, path: path)
@@ -83,8 +87,9 @@ public struct SluiceDatabase: Sendable {
         config.label = "sluice"
         // 16 MiB of page cache per connection instead of SQLite's 2 MiB: a fleet's hosts,
         // credentials and the package rows an inventory report compares stay in memory.
-        // Every commit waits until the log is on disk, whatever SQLite was built with; group
-        // commit alone lowers that for a batch of healthy heartbeats (see `GroupCommit`).
+        // Every commit waits until the log is on disk, whatever SQLite was built with (and
+        // `open` sets it again on a pool's writer); group commit alone lowers that for a
+        // batch of heartbeats that change nothing but the time (see `GroupCommit`).
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL") }
         return config
     }

@@ -201,27 +201,57 @@ struct GroupCommitTests {
     }
 
     @Test func aFailedUnsyncedBatchStillPutsTheConnectionBack() async throws {
+        struct Refused: Error {}
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (database, hosts) = try Self.fleet(1, in: directory)
+        let committer = GroupCommit(writer: database.writer)
+        // The transaction itself ends (as when SQLite rolls it back): the whole batch fails.
+        await #expect(throws: Refused.self) {
+            try await committer.perform(synced: false) { db in
+                try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = 4242 WHERE id = ?", arguments: [hosts[0].rawValue])
+                try db.execute(sql: "ROLLBACK")
+                throw Refused()
+            }
+        }
+        #expect(try Self.row(database, hosts[0]).lastSeen != 4242)
+        #expect(try await database.writer.writeWithoutTransaction { try Self.synchronousLevel($0) } == 2)
+    }
+
+    @Test func theWriterWaitsForTheDiskFromTheStart() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (database, _) = try Self.fleet(1, in: directory)
-        let committer = GroupCommit(writer: database.writer)
-        await #expect(throws: DatabaseError.self) {
-            try await committer.perform(synced: false) { db in try db.execute(sql: "INSERT INTO no_such_table VALUES (1)") }
-        }
-        #expect(try await database.writer.write { try Self.synchronousLevel($0) } == 2)
+        // GRDB sets the writer to NORMAL when it turns WAL on; `open` puts FULL back.
+        #expect(try await database.writer.writeWithoutTransaction { try Self.synchronousLevel($0) } == 2)
+        let reopened = try SluiceDatabase.open(path: directory.file("sluice.sqlite"), nowMs: 3)
+        #expect(try await reopened.writer.writeWithoutTransaction { try Self.synchronousLevel($0) } == 2)
     }
 
-    @Test func onlyAHealthyHeartbeatIsCommittedWithoutWaitingForTheDisk() async throws {
+    @Test func onlyAHeartbeatThatChangesNothingButTheTimeIsCommittedWithoutWaitingForTheDisk() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (database, hosts) = try Self.fleet(2, in: directory)
-        #expect(try await database.writer.read { try Self.synchronousLevel($0) } == 2, "synced by default")
-        _ = try await database.commitHealth(HealthBeat(host: hosts[0], healthy: true, detail: "ok", nowMs: 9000))
-        #expect(database.committer.unsyncedTransactions == 1)
+        let committer = database.committer
+        func synced() -> Int { committer.transactions - committer.unsyncedTransactions }
+        // The first healthy heartbeat changes the host's health (unknown -> healthy, audited):
+        // the unsynced attempt writes nothing and the change is written in a synced batch.
+        #expect(try await database.commitHealth(HealthBeat(host: hosts[0], healthy: true, detail: "ok", nowMs: 9000)))
+        #expect(synced() == 1)
+        #expect(try database.auditEvents().contains { $0.kind == "host.healthy" && $0.hostID == hosts[0].rawValue })
+        // The next one changes only the time: unsynced alone.
+        #expect(try await database.commitHealth(HealthBeat(host: hosts[0], healthy: true, detail: "still ok", nowMs: 9100)) == false)
+        #expect(synced() == 1)
+        #expect(try Self.row(database, hosts[0]).lastSeen == 9100)
+        // A failing heartbeat and a report wait for the disk.
         _ = try await database.commitHealth(HealthBeat(host: hosts[1], healthy: false, detail: "down", nowMs: 9001))
+        #expect(synced() == 2)
         _ = try await database.commitReport(host: hosts[0], report: Fixtures.report(), nowMs: 9002)
-        #expect(database.committer.unsyncedTransactions == 1, "a failing heartbeat and a report wait for the disk")
-        #expect(try Self.row(database, hosts[0]).lastSeen == 9002)
+        #expect(synced() == 3)
         #expect(try Self.row(database, hosts[1]).healthy == false)
+        // An unknown host is refused as before, having written nothing.
+        await #expect(throws: StoreError.self) {
+            _ = try await database.commitHealth(HealthBeat(host: Fixtures.host("nobody"), healthy: true, detail: "ok", nowMs: 9003))
+        }
     }
 }
