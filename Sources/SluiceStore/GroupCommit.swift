@@ -91,14 +91,14 @@ final class GroupCommit: Sendable {
     /// next caller leads). The commit's wait for the disk happens on the writer's queue, not
     /// on one of the few threads that run every request's task.
     private func writeBatch() {
-        let batch = state.withLock { state in
+        let (batch, synced) = state.withLock { state in
             let taken = Array(state.queue.prefix(maxBatch))
             state.queue.removeFirst(taken.count)
             state.transactions += 1
-            if !taken.contains(where: \.synced) { state.unsyncedTransactions += 1 }
-            return taken
+            let synced = taken.contains(where: \.synced)
+            if !synced { state.unsyncedTransactions += 1 }
+            return (taken, synced)
         }
-        let synced = batch.contains(where: \.synced)
         writer.asyncWriteWithoutTransaction { db in
             let result = Result { () throws -> [Completion] in
                 // SQLite takes the level only outside a transaction. It is put back before

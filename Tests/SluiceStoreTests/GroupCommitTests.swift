@@ -25,6 +25,21 @@ struct GroupCommitTests {
         }
     }
 
+    /// A write (returning -1) whose transaction has begun and stays open until `count` others
+    /// are queued behind it (30 s at most).
+    static func holdingWrite(_ committer: GroupCommit, synced: Bool = true, untilQueued count: Int) async throws -> Task<Int, any Error> {
+        let before = committer.transactions
+        let first = Task {
+            try await committer.perform(synced: synced) { _ in
+                let deadline = ContinuousClock.now + .seconds(30)
+                while committer.queued < count, ContinuousClock.now < deadline { usleep(1000) }
+                return -1
+            }
+        }
+        while committer.transactions == before { try await Task.sleep(for: .milliseconds(1)) }
+        return first
+    }
+
     @Test func writesQueuedWhileOneIsWrittenShareTheNextTransaction() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -32,14 +47,7 @@ struct GroupCommitTests {
         let committer = GroupCommit(writer: database.writer)
         let before = committer.transactions
         // The first write holds its transaction until the 99 others are queued behind it.
-        let first = Task {
-            try await committer.perform { _ in
-                let deadline = ContinuousClock.now + .seconds(30)
-                while committer.queued < hosts.count - 1, ContinuousClock.now < deadline { usleep(1000) }
-                return -1
-            }
-        }
-        while committer.transactions == before { try await Task.sleep(for: .milliseconds(1)) }
+        let first = try await Self.holdingWrite(committer, untilQueued: hosts.count - 1)
         let results = try await withThrowingTaskGroup(of: Int.self) { group in
             for (index, host) in hosts.dropFirst().enumerated() {
                 group.addTask {
@@ -182,14 +190,7 @@ struct GroupCommitTests {
         let committer = GroupCommit(writer: database.writer)
         let before = committer.transactions
         // The first write holds its transaction until both others are queued behind it.
-        let first = Task {
-            try await committer.perform(synced: false) { _ in
-                let deadline = ContinuousClock.now + .seconds(30)
-                while committer.queued < 2, ContinuousClock.now < deadline { usleep(1000) }
-                return -1
-            }
-        }
-        while committer.transactions == before { try await Task.sleep(for: .milliseconds(1)) }
+        let first = try await Self.holdingWrite(committer, synced: false, untilQueued: 2)
         async let unsynced = committer.perform(synced: false) { try Self.synchronousLevel($0) }
         while committer.queued < 1 { try await Task.sleep(for: .milliseconds(1)) }
         async let synced = committer.perform(synced: true) { try Self.synchronousLevel($0) }
