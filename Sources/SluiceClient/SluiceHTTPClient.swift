@@ -178,6 +178,8 @@ public struct SluiceHTTPClient: Sendable {
             status = Int(response.status.code)
             data = Data(buffer: try await response.body.collect(upTo: Self.maxResponseBytes))
         } catch {
+            // Stopped by its caller (the agent shutting down mid long-poll): not a controller fault.
+            if Task.isCancelled { throw CancellationError() }
             throw ClientError.unreachable("cannot reach the controller at \(baseURL.absoluteString): \(Self.describe(error, host: baseURL.host ?? "this address"))")
         }
         guard (200..<300).contains(status) else {

@@ -98,6 +98,8 @@ public struct Agent: Service {
             }
             do {
                 _ = try await client.reportHealth(host: host, report)
+            } catch is CancellationError {
+                return  // the agent is stopping
             } catch {
                 logger.warning("heartbeat failed: \(error)")
             }
@@ -133,6 +135,8 @@ public struct Agent: Service {
                 if let accepted = delivery.accepted { interval = Int64(accepted.nextReportSeconds) }
                 failures = 0
                 await trimmer?.completed(.inventory)
+            } catch is CancellationError {
+                return  // the agent is stopping
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")
