@@ -45,8 +45,10 @@ struct BenchFleet: Sendable {
 }
 
 /// A real sluiced on a free loopback port over a benchmark's database.
-func startSluiced(directory: String, databasePath: String, policies: String? = nil, config: String? = nil) throws -> (BenchChild, Int) {
-    var arguments = ["--db", databasePath, "--listen", "127.0.0.1:0", "--port-file", directory + "/sluiced.port"]
+func startSluiced(directory: String, databasePath: String, policies: String? = nil, config: String? = nil, extraArguments: [String] = []) throws -> (
+    BenchChild, Int
+) {
+    var arguments = ["--db", databasePath, "--listen", "127.0.0.1:0", "--port-file", directory + "/sluiced.port"] + extraArguments
     if let policies { arguments += ["--policies", policies] }
     if let config {
         try config.write(toFile: directory + "/sluiced.yaml", atomically: true, encoding: .utf8)

@@ -8,10 +8,6 @@ import Testing
 /// must not pass.
 @Suite("Live: API fuzzing")
 struct FuzzAPITests {
-    /// `/work/main`, found from this file.
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     @Test(.timeLimit(.minutes(4)))
     func theShortFuzzRunFindsNothing() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fuzz-api-\(UUID().uuidString).log")
@@ -20,30 +16,10 @@ struct FuzzAPITests {
         let log = try FileHandle(forWritingTo: output)
         defer { try? log.close() }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.repository.appendingPathComponent("scripts/fuzz-api").path, "--short"]
-        process.currentDirectoryURL = Self.repository
-        var environment = ProcessInfo.processInfo.environment
+        let started = Date()
         // The executables `swift test` built: the script must not run `swift build` itself
         // while this test run holds the build directory.
-        environment["SLUICE_BIN_DIR"] = try binaryDirectory().path
-        process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        let started = Date()
-        // Awaited, not waited for: a minute of blocking would hold one of the few threads
-        // that every other test of this run shares.
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await runScript("scripts/fuzz-api", ["--short"], environment: ["SLUICE_BIN_DIR": try binaryDirectory().path], output: log, errors: log)
         let elapsed = Date().timeIntervalSince(started)
 
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -17,6 +17,37 @@ func binaryDirectory() throws -> URL {
     throw LiveError("cannot find the built sluiced near \(candidates.map(\.path)); set SLUICE_BIN_DIR")
 }
 
+/// A program by name, beside the tests (`binaryDirectory()`), or by path when it has a slash.
+func programURL(_ name: String) throws -> URL {
+    name.contains("/") ? URL(fileURLWithPath: name) : try binaryDirectory().appendingPathComponent(name)
+}
+
+/// The repository's root, found from this file.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs one of the repository's scripts with bash from its root and returns its exit status.
+/// Awaited, not waited for: a script that runs for minutes would otherwise hold one of the few
+/// threads that every other test of this run shares.
+func runScript(_ script: String, _ arguments: [String] = [], environment: [String: String] = [:], output: Any?, errors: Any?) async throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [repositoryRoot.appendingPathComponent(script).path] + arguments
+    process.currentDirectoryURL = repositoryRoot
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
+    return try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+}
+
 struct LiveError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -29,10 +60,10 @@ struct Finished {
     let stderr: String
 }
 
-/// Runs one of the built programs with argv (no shell) to completion.
+/// Runs one of the built programs (or a program by path) with argv (no shell) to completion.
 func runProgram(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Finished {
     let process = Process()
-    process.executableURL = try binaryDirectory().appendingPathComponent(name)
+    process.executableURL = try programURL(name)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
@@ -64,7 +95,7 @@ final class BackgroundProgram {
 
     init(_ name: String, _ arguments: [String], logPath: String) throws {
         self.logPath = logPath
-        process.executableURL = try binaryDirectory().appendingPathComponent(name)
+        process.executableURL = try programURL(name)
         process.arguments = arguments
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
