@@ -38,6 +38,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     var simulatedOutcomes: [String] = []
     @Option(help: "Report this JSON inventory (an InventoryReport) instead of reading dpkg and apt; for simulated fleets.")
     var inventoryFile: String?
+    @Flag(help: "Read this host's inventory from dpkg and apt, print it as JSON (an InventoryReport) and exit; changes nothing. The running agent reads it this way, in a child process, on every report interval.")
+    var printInventory = false
 
     /// One event-loop thread for the agent's few connections (NIO's default is one per core);
     /// set once, before anything starts NIO's shared loops.
@@ -45,6 +47,11 @@ struct SluiceAgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         _ = Self.oneEventLoop
+        if printInventory {
+            let report = try await SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner()).collect()
+            FileHandle.standardOutput.write(try JSONEncoder().encode(report))
+            return
+        }
         let configuration = try resolve()
         var logger = Logger(label: "sluice-agent")
         logger.logLevel = .info
@@ -63,8 +70,16 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         default:
             throw InvalidInput("invalid --backend \(quoted(backend)): use apt or simulated")
         }
-        let inventory: any InventorySource =
-            inventoryFile.map { FileInventory(path: $0) } ?? SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
+        // Running as a service, dpkg and apt are read by a child process (`--print-inventory`), so
+        // their parsers' code and memory are not kept by the long-running agent.
+        let inventory: any InventorySource
+        if let inventoryFile {
+            inventory = FileInventory(path: inventoryFile)
+        } else if once {
+            inventory = SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
+        } else {
+            inventory = ChildProcessInventory(runner: SubprocessRunner())
+        }
         let healthChecker = backend == "apt" ? HealthChecker(root: HostRoot(path: "/", runner: SubprocessRunner())) : nil
         let agent = Agent(
             configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker,

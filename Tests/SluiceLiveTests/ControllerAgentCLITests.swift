@@ -56,6 +56,16 @@ struct ControllerAgentCLITests {
         #expect(try controller.stop(signal: SIGTERM) == 0, "sluiced did not shut down cleanly on SIGTERM:\n\(controller.log)")
     }
 
+    /// What the running agent's child process prints each report interval: this machine's dpkg
+    /// and apt state as an InventoryReport (read only).
+    @Test func printInventoryPrintsThisHostsReportAsJSON() throws {
+        let printed = try runProgram("sluice-agent", ["--print-inventory"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let report = try JSONDecoder().decode(InventoryReport.self, from: Data(printed.stdout.utf8))
+        #expect(report.installed.contains { $0.name.rawValue == "dpkg" }, "dpkg is not in the inventory printed")
+        try report.validate()
+    }
+
     @Test func sluicedRefusesADatabaseFromANewerSchemaWithOneClearLine() throws {
         let dir = NSTemporaryDirectory() + "sluice-live-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -117,6 +117,8 @@ struct ShippedAgentTests {
         let deadline = Date().addingTimeInterval(120)
         while !service.log.contains("start-up over"), service.process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(service.log.contains("start-up over"), "the agent never handed back its start-up pages:\n\(service.log)")
+        // Its inventory came from its child process (`--print-inventory`), as every interval's will.
+        #expect(service.log.contains("reported "), "no inventory report:\n\(service.log)")
         // Beats after the trim run on code mapped back in.
         Thread.sleep(forTimeInterval: 3)
         #expect(service.process.isRunning, "the agent exited after its start-up:\n\(service.log)")

@@ -3,7 +3,7 @@ import SluiceProcess
 
 /// Hands back the pages of code the agent touched only while starting (see `StartupPages`):
 /// once its first heartbeat and its first inventory check are done, and again after each
-/// apply. The real agent does this; the simulator's many agents in one process do not.
+/// inventory read and each apply. The real agent does this; the simulator's many agents in one process do not.
 actor PageTrimmer {
     enum Step: Hashable { case heartbeat, inventory }
 
@@ -17,9 +17,16 @@ actor PageTrimmer {
         self.release = release
     }
 
-    /// One step of start-up has completed once; the last of them trims.
+    /// One step of start-up has completed once; the last of them trims. After start-up, each
+    /// inventory read trims again: it runs, once a report interval, code the heartbeats do not
+    /// (starting the `--print-inventory` child, reading and decoding its report), and heap
+    /// for a few thousand packages. The heartbeat that follows maps its own pages back (about
+    /// a hundred minor faults).
     func completed(_ step: Step) {
-        guard !startupDone else { return }
+        guard !startupDone else {
+            if step == .inventory { trim(after: "inventory read") }
+            return
+        }
         settled.insert(step)
         if settled.count == 2 {
             startupDone = true

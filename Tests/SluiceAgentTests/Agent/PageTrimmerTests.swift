@@ -4,7 +4,7 @@ import SluiceProcess
 import Synchronization
 import Testing
 
-@Suite("The agent hands back start-up's pages once, then after each apply")
+@Suite("The agent hands back start-up's pages once, then after each inventory read and apply")
 struct PageTrimmerTests {
     final class Calls: Sendable {
         let count = Mutex(0)
@@ -25,12 +25,14 @@ struct PageTrimmerTests {
         #expect(calls.count.withLock { $0 } == 0, "the inventory has not been checked yet")
         await trimmer.completed(.inventory)
         #expect(calls.count.withLock { $0 } == 1)
-        // Later heartbeats and reports do not trim again.
-        for _ in 0..<5 {
+        // Later heartbeats do not trim again; each later inventory read does.
+        for _ in 0..<5 { await trimmer.completed(.heartbeat) }
+        #expect(calls.count.withLock { $0 } == 1)
+        for _ in 0..<3 {
             await trimmer.completed(.heartbeat)
             await trimmer.completed(.inventory)
         }
-        #expect(calls.count.withLock { $0 } == 1)
+        #expect(calls.count.withLock { $0 } == 4)
     }
 
     @Test func everyFinishedApplyTrims() async {
