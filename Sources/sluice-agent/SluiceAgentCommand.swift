@@ -45,10 +45,15 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     /// set once, before anything starts NIO's shared loops.
     private static let oneEventLoop: Void = { NIOSingletons.groupLoopCountSuggestion = 1 }()
 
+    /// This host's dpkg and apt, read in this process.
+    static func systemInventory() -> SystemInventory {
+        SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
+    }
+
     func run() async throws {
         _ = Self.oneEventLoop
         if printInventory {
-            let report = try await SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner()).collect()
+            let report = try await Self.systemInventory().collect()
             FileHandle.standardOutput.write(try JSONEncoder().encode(report))
             return
         }
@@ -76,7 +81,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         if let inventoryFile {
             inventory = FileInventory(path: inventoryFile)
         } else if once {
-            inventory = SystemInventory(agentVersion: SluiceVersion.current, runner: SubprocessRunner())
+            inventory = Self.systemInventory()
         } else {
             inventory = ChildProcessInventory(runner: SubprocessRunner())
         }

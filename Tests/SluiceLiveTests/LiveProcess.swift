@@ -48,6 +48,22 @@ func runScript(_ script: String, _ arguments: [String] = [], environment: [Strin
     }
 }
 
+/// A real sluiced over HTTPS that requires client certificates on agent routes, with the
+/// private CA `sluiced tls init` wrote into `tls` (and its key, to sign agents' certificates
+/// at enrollment), on a free loopback port; returns it and its `https://` URL.
+func startSluicedOverMutualTLS(db: String, tls: String, dir: String) throws -> (BackgroundProgram, String) {
+    let controller = try BackgroundProgram(
+        "sluiced",
+        [
+            "--db", db, "--listen", "127.0.0.1:0", "--port-file", dir + "/port",
+            "--tls-cert", "\(tls)/server.pem", "--tls-key", "\(tls)/server-key.pem",
+            "--tls-ca", "\(tls)/ca.pem", "--tls-ca-key", "\(tls)/ca-key.pem", "--require-client-cert",
+        ],
+        logPath: dir + "/sluiced.log")
+    let port = try controller.waitForFile(dir + "/port").trimmingCharacters(in: .whitespacesAndNewlines)
+    return (controller, "https://127.0.0.1:\(port)")
+}
+
 struct LiveError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -100,14 +100,7 @@ struct ShippedAgentTests {
         let admin = try runProgram("sluiced", ["token", "create", "--name", "alice", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let enroll = try runProgram("sluiced", ["enroll-token", "create", "--name", "boot", "--db", db]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let controller = try BackgroundProgram(
-            "sluiced",
-            [
-                "--db", db, "--listen", "127.0.0.1:0", "--port-file", dir + "/port", "--tls-cert", "\(tls)/server.pem", "--tls-key",
-                "\(tls)/server-key.pem", "--tls-ca", "\(tls)/ca.pem", "--tls-ca-key", "\(tls)/ca-key.pem", "--require-client-cert",
-            ],
-            logPath: dir + "/sluiced.log")
-        let url = "https://127.0.0.1:" + (try controller.waitForFile(dir + "/port").trimmingCharacters(in: .whitespacesAndNewlines))
+        let (controller, url) = try startSluicedOverMutualTLS(db: db, tls: tls, dir: dir)
         let common = ["--controller", url, "--controller-ca", "\(tls)/ca.pem", "--host-id", "shipped1", "--state-dir", dir + "/state"]
 
         let once = try runProgram(agent, common + ["--once"], environment: ["SLUICE_ENROLL_TOKEN": enroll])

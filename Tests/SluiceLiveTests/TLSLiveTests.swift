@@ -32,16 +32,8 @@ struct TLSLiveTests {
         let enroll = try runProgram("sluiced", ["enroll-token", "create", "--name", "boot", "--db", db]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
 
-        let controller = try BackgroundProgram(
-            "sluiced",
-            [
-                "--db", db, "--listen", "127.0.0.1:0", "--port-file", dir + "/port",
-                "--tls-cert", "\(tls)/server.pem", "--tls-key", "\(tls)/server-key.pem",
-                "--tls-ca", "\(tls)/ca.pem", "--tls-ca-key", "\(tls)/ca-key.pem", "--require-client-cert",
-            ],
-            logPath: dir + "/sluiced.log")
-        let port = try controller.waitForFile(dir + "/port").trimmingCharacters(in: .whitespacesAndNewlines)
-        let url = "https://127.0.0.1:\(port)"
+        let (controller, url) = try startSluicedOverMutualTLS(db: db, tls: tls, dir: dir)
+        let port = try #require(URL(string: url)?.port)
 
         let agent = try runProgram(
             "sluice-agent",

@@ -18,7 +18,8 @@ public struct ChildProcessInventory: InventorySource {
     public let executable: String
     /// Runs it (argv, no shell).
     public let runner: any CommandRunner
-    /// How long one read may take: the sum of the commands' own limits.
+    /// How long one read may take. Each command in the child has its own limit (`dpkg-query`
+    /// 60 s, `apt-get -s` 300 s, each `apt-cache policy` 120 s); this bounds the whole.
     public static let timeout: Duration = .seconds(600)
 
     public init(executable: String = "/proc/self/exe", runner: any CommandRunner) {
