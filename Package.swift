@@ -204,7 +204,8 @@ let package = Package(
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(
             name: "SluiceLiveTests",
-            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator"],
+            // SluiceAgent for its command runner (swift-subprocess: argv, timeouts, bounded output).
+            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator", "SluiceAgent"],
             swiftSettings: testSettings
         ),
     ]

@@ -1,0 +1,261 @@
+import Foundation
+import SluiceCore
+import Testing
+
+/// The end-to-end suite: each scenario on a fresh fleet lab (`scripts/fleet-lab`), with the
+/// real controller, the shipped agents under systemd in their own containers and network
+/// namespaces, and real apt from the lab's signed repository. Each prints its figures.
+/// One lab at a time: the scenarios run one after another.
+@Suite("Fleet lab: a real controller drives real agents through real apt", .serialized, .enabled(if: FleetLab.available, FleetLab.reason))
+struct FleetLabScenarioTests {
+    static let policy = "fleet-lab"
+
+    @Test(.timeLimit(.minutes(20)))
+    func aCleanSecurityUpdateGoesThroughTheWavesOntoEveryHostAndEveryServiceAnswers() async throws {
+        try await withLab("clean-update") { lab in
+            let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
+            var figures = ScenarioFigures("clean-update")
+            _ = try await lab.waitForRollout(id, "the test wave to pass") { $0.wave("test")?.state == .passed }
+            figures.mark("test wave passed")
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            try await lab.approve(id, "canary")
+            figures.mark("canary approved")
+            _ = try await lab.waitForRollout(id, "the canary wave to pass") { $0.wave("canary")?.state == .passed }
+            figures.mark("canary wave passed")
+            let done = try await lab.waitForRollout(id, "the rollout to complete") { $0.summary.state != .running }
+            figures.mark("rest wave passed, rollout \(done.summary.state.rawValue)")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            #expect(done.waves.flatMap(\.hosts).allSatisfy { $0.state == .succeeded }, "\(FleetLab.describe(done))")
+
+            for host in lab.hosts {
+                #expect(try await lab.installedVersion(host.name, "resolverd") == "1.1-1", "\(host.name)")
+                // Started at boot, then once more by the agent after the update validated.
+                let starts = try await lab.starts(host.name)
+                #expect(starts.count == 2, "\(host.name): \(starts)")
+            }
+            let probe = try await lab.probe(for: .seconds(2))
+            for line in probe { #expect(line.unanswered == 0 && line.answered > 0, "\(line)") }
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(20)))
+    func theIncidentTheCanaryRefusesTheNewConfigBeforeAnyRestartAndNoOtherResolverIsTouched() async throws {
+        try await withLab("incident") { lab in
+            let id = try await lab.createRollout(publishing: "resolverd=2.0-1")
+            var figures = ScenarioFigures("incident")
+            try await lab.startProbe()
+            _ = try await lab.waitForRollout(id, "the test wave to pass (its config has no dnssec-enable)") { $0.wave("test")?.state == .passed }
+            figures.mark("test wave passed")
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            try await lab.approve(id, "canary")
+            figures.mark("canary approved")
+            let halted = try await lab.waitForRollout(id, "the rollout to halt") { $0.summary.state != .running }
+            figures.mark("rollout \(halted.summary.state.rawValue)")
+            let probe = try await lab.stopProbe()
+
+            #expect(halted.summary.state == .halted, "\(FleetLab.describe(halted))")
+            let touched = halted.waves.flatMap(\.hosts).filter { $0.state != .pending && $0.state != .cancelled }
+                .filter { lab.productionResolvers.map(\.name).contains($0.hostID.rawValue) }
+            #expect(touched.count == 1, "exactly one production resolver is touched: \(FleetLab.describe(halted))")
+            #expect(touched.first?.state == .rolledBack, "\(FleetLab.describe(halted))")
+            for host in lab.productionResolvers {
+                #expect(try await lab.installedVersion(host.name, "resolverd") == "1.0-1", "\(host.name)")
+                // Never restarted: validation failed with the new binary while the old one served.
+                let starts = try await lab.starts(host.name)
+                #expect(starts.count == 1, "\(host.name): \(starts)")
+            }
+            for line in probe where lab.productionResolvers.map(\.name).contains(line.host) {
+                #expect(line.unanswered == 0 && line.answered > 0, "\(line)")
+            }
+            figures.note("probe, every 100 ms from the bridge: " + probe.map { "\($0.host) \($0.answered)/\($0.sent) answered" }.joined(separator: ", "))
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(20)))
+    func anUpdateThatFailsItsHealthCheckAfterTheRestartIsRolledBackAndTheRolloutHalts() async throws {
+        try await withLab("health-failure") { lab in
+            let id = try await lab.createRollout(publishing: "resolverd=2.1-1")
+            var figures = ScenarioFigures("health-failure")
+            let halted = try await lab.waitForRollout(id, "the rollout to halt") { $0.summary.state != .running }
+            figures.mark("rollout \(halted.summary.state.rawValue)")
+            #expect(halted.summary.state == .halted, "\(FleetLab.describe(halted))")
+            let test = try #require(lab.hosts.first { $0.environment == "test" })
+            #expect(halted.wave("test")?.hosts.first?.state == .rolledBack, "\(FleetLab.describe(halted))")
+            #expect(try await lab.installedVersion(test.name, "resolverd") == "1.0-1")
+            // Boot, the restart with 2.1 (which never answered), the restart after the rollback.
+            let starts = try await lab.starts(test.name)
+            #expect(starts.count == 3, "\(starts)")
+            let probe = try await lab.probe(for: .seconds(2))
+            for line in probe { #expect(line.unanswered == 0 && line.answered > 0, "service answering again: \(line)") }
+            let touched = halted.waves.flatMap(\.hosts).filter { $0.hostID.rawValue != test.name && $0.state != .pending && $0.state != .cancelled }
+            #expect(touched.isEmpty, "no production host is touched: \(FleetLab.describe(halted))")
+            for host in lab.production { #expect(try await lab.installedVersion(host.name, "resolverd") == "1.0-1", "\(host.name)") }
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(20)))
+    func theControllerKilledMidWaveGoesOnAfterRestartAssignsNoHostTwiceAndItsAuditChainVerifies() async throws {
+        try await withLab("controller-crash") { lab in
+            let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
+            var figures = ScenarioFigures("controller-crash")
+            _ = try await lab.waitForRollout(id, "the test host to begin its apply") {
+                [.applying, .verifying].contains($0.wave("test")?.hosts.first?.state)
+            }
+            try await lab.controller("kill")
+            figures.mark("sluiced killed (SIGKILL) mid-apply")
+            try await lab.controller("start")
+            figures.mark("sluiced restarted on the same database")
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            try await lab.approve(id, "canary")
+            let done = try await lab.waitForRollout(id, "the rollout to complete") { $0.summary.state != .running }
+            figures.mark("rollout \(done.summary.state.rawValue)")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            let assigned = done.waves.flatMap(\.hosts).map(\.hostID.rawValue)
+            #expect(assigned.sorted() == lab.hosts.map(\.name).sorted(), "each host once: \(assigned)")
+            let twice = try lab.sql("SELECT host_id FROM assignments GROUP BY host_id HAVING count(*) > 1")
+            #expect(twice.isEmpty, "hosts assigned twice: \(twice)")
+            for host in lab.hosts { #expect(try await lab.installedVersion(host.name, "resolverd") == "1.1-1", "\(host.name)") }
+            let verify = try await lab.ctl(["audit", "verify"])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            figures.note("audit verify: \(verify.stdout.split(separator: "\n").first ?? "")")
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(20)))
+    func anAgentKilledDuringDpkgsRunRecoversAfterItsRestartAndReportsTheTruth() async throws {
+        try await withLab("agent-crash") { lab in
+            let test = try #require(lab.hosts.first { $0.environment == "test" })
+            let id = try await lab.createRollout(publishing: "resolverd=1.2-1")
+            var figures = ScenarioFigures("agent-crash")
+            // resolverd 1.2-1's postinst takes 6 s: dpkg is mid-configure while it runs.
+            try await FleetLab.poll("dpkg to configure resolverd on \(test.name)", timeout: .seconds(180), interval: .milliseconds(100)) {
+                let status = try await lab.exec(test.name, ["dpkg-query", "-W", "-f", "${Status}", "resolverd"])
+                return status.stdout.hasSuffix("half-configured")
+            }
+            let kill = try await lab.exec(test.name, ["systemctl", "kill", "--kill-whom=main", "--signal=KILL", "sluice-agent"])
+            #expect(kill.status == 0, "\(kill.stderr)")
+            figures.mark("agent killed (SIGKILL) while dpkg ran resolverd's postinst")
+            let settled = try await lab.waitForRollout(id, "the test host's assignment to settle", timeout: .seconds(240)) {
+                [.succeeded, .rolledBack, .failed].contains($0.wave("test")?.hosts.first?.state)
+            }
+            let outcome = try #require(settled.wave("test")?.hosts.first)
+            figures.mark("assignment \(outcome.state.rawValue) after the agent's restart: \(outcome.detail ?? "")")
+            let restarts = try await lab.exec(test.name, ["systemctl", "show", "--property=NRestarts", "--value", "sluice-agent"])
+            #expect((Int(restarts.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1, "systemd restarted the agent: \(restarts.stdout)")
+            let audit = try await lab.exec(test.name, ["dpkg", "--audit"])
+            #expect(audit.status == 0 && audit.stdout.isEmpty, "dpkg --audit: \(audit.stdout)\(audit.stderr)")
+            // What the controller was told is what dpkg holds.
+            let installed = try await lab.installedVersion(test.name, "resolverd")
+            switch outcome.state {
+            case .succeeded: #expect(installed == "1.2-1")
+            case .rolledBack: #expect(installed == "1.0-1")
+            default: Issue.record("the recovered apply ended \(outcome.state.rawValue): \(outcome.detail ?? "")")
+            }
+            let probe = try await lab.probe(for: .seconds(2))
+            #expect(probe.first { $0.host == test.name }.map { $0.unanswered == 0 && $0.answered > 0 } == true, "\(probe)")
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(20)))
+    func aPauseWhileAgentsLongPollStartsNothingNewLetsTheHostMidApplyFinishAndResumeCompletes() async throws {
+        try await withLab("pause") { lab in
+            let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
+            var figures = ScenarioFigures("pause")
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            try await lab.approve(id, "canary")
+            let inFlight = try await lab.waitForRollout(id, "a canary to be under way") {
+                $0.wave("canary")?.hosts.contains { [.started, .applying, .verifying].contains($0.state) } == true
+            }
+            let clock = ContinuousClock()
+            let command = clock.now
+            let pause = try await lab.ctl(["rollout", "pause", String(id), "--reason", "looking at the canary"])
+            #expect(pause.status == 0, "\(pause.stderr)")
+            figures.mark("paused with \(inFlight.wave("canary")?.hosts.filter { $0.state != .pending }.map(\.hostID.rawValue) ?? []) under way; sluicectl answered in \(command.duration(to: clock.now).seconds)")
+            // The host mid-apply finishes; nothing else starts while the pause holds, checked
+            // continuously over ten seconds (two soaks and ten reconcile passes).
+            _ = try await lab.waitForRollout(id, "the canary under way to finish") {
+                $0.waves.flatMap(\.hosts).allSatisfy { ![.started, .applying, .verifying].contains($0.state) }
+            }
+            let finished = try await lab.rollout(id)
+            figures.mark("the apply under way finished: \(finished.waves.flatMap(\.hosts).filter { $0.state == .succeeded }.map(\.hostID.rawValue))")
+            let held = clock.now
+            while held.duration(to: clock.now) < .seconds(10) {
+                let now = try await lab.rollout(id)
+                #expect(now.summary.state == .paused)
+                #expect(now.waves.flatMap(\.hosts).count(where: { $0.state != .pending }) == finished.waves.flatMap(\.hosts).count(where: { $0.state != .pending }),
+                        "a host started while paused: \(FleetLab.describe(now))")
+                try await clock.sleep(for: .milliseconds(250))
+            }
+            let startedWhilePaused = try lab.sql("""
+                SELECT count(*) FROM audit_events WHERE kind = 'assignment.started'
+                AND seq > (SELECT seq FROM audit_events WHERE kind = 'rollout.paused')
+                """)
+            #expect(startedWhilePaused == "0")
+            let resume = try await lab.ctl(["rollout", "resume", String(id), "--reason", "the canary looks fine"])
+            #expect(resume.status == 0, "\(resume.stderr)")
+            figures.mark("resumed")
+            let done = try await lab.waitForRollout(id, "the rollout to complete") { $0.summary.state != .running }
+            figures.mark("rollout \(done.summary.state.rawValue)")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            for host in lab.hosts { #expect(try await lab.installedVersion(host.name, "resolverd") == "1.1-1", "\(host.name)") }
+            let decisions = try lab.sql("""
+                SELECT kind || ' ' || actor FROM audit_events WHERE kind IN ('wave.approved', 'rollout.paused', 'rollout.resumed') ORDER BY seq
+                """)
+            #expect(decisions == "wave.approved operator:lab-admin\nrollout.paused operator:lab-admin\nrollout.resumed operator:lab-admin")
+            figures.print()
+        }
+    }
+
+    /// Brings a fresh lab up, runs `body`, and takes the lab down; on a failure its logs are
+    /// kept and named in the error.
+    func withLab(_ name: String, _ body: (FleetLab) async throws -> Void) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let lab = try await FleetLab.up()
+        print("fleet-lab \(name): \(lab.hosts.count) hosts up and enrolled in \(started.duration(to: clock.now).seconds)")
+        do {
+            try await body(lab)
+        } catch {
+            let logs = await lab.down(keepingLogsOf: name)
+            throw LiveError("\(error)\n\(logs ?? "")")
+        }
+        await lab.down(keepingLogsOf: nil)
+    }
+}
+
+/// The times a scenario prints, each since the rollout was created.
+struct ScenarioFigures {
+    let name: String
+    let clock = ContinuousClock()
+    let started: ContinuousClock.Instant
+    var lines: [String] = []
+
+    init(_ name: String) {
+        self.name = name
+        started = clock.now
+    }
+
+    mutating func mark(_ what: String) { lines.append("\(started.duration(to: clock.now).seconds) \(what)") }
+    mutating func note(_ text: String) { lines.append(text) }
+
+    func print() {
+        Swift.print("fleet-lab \(name) figures (seconds since the rollout was created):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
+    }
+}
+
+extension Duration {
+    /// "12.3 s".
+    var seconds: String {
+        let (s, attoseconds) = components
+        return String(format: "%.1f s", Double(s) + Double(attoseconds) / 1e18)
+    }
+}
+
+extension RolloutDetail {
+    func wave(_ name: String) -> WaveDetail? { waves.first { $0.name == name } }
+}
