@@ -21,8 +21,8 @@ struct AuditPostmortemCLITests {
         try FileManager.default.createDirectory(atPath: dir + "/policies", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.policy.write(toFile: dir + "/policies/live.yaml", atomically: true, encoding: .utf8)
-        try RolloutLiveTests.inventory.write(toFile: dir + "/inventory.json", atomically: true, encoding: .utf8)
-        var fleet = RolloutLiveTests.Fleet(dir: dir, db: dir + "/sluice.sqlite")
+        try SimulatedFleet.inventory.write(toFile: dir + "/inventory.json", atomically: true, encoding: .utf8)
+        var fleet = SimulatedFleet.Fleet(dir: dir, db: dir + "/sluice.sqlite")
         fleet.admin = try runProgram("sluiced", ["token", "create", "--name", "alice", "--db", fleet.db]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let enroll = try runProgram("sluiced", ["enroll-token", "create", "--name", "fleet", "--uses", "10", "--db", fleet.db]).stdout

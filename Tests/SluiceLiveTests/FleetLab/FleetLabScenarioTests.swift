@@ -69,6 +69,12 @@ struct FleetLabScenarioTests {
                 #expect(line.unanswered == 0 && line.answered > 0, "\(line)")
             }
             figures.note("probe, every 100 ms from the bridge: " + probe.map { "\($0.host) \($0.answered)/\($0.sent) answered" }.joined(separator: ", "))
+            // The postmortem names the canary that refused the update and the halt.
+            let postmortem = try await lab.ctl(["postmortem", String(id)])
+            #expect(postmortem.status == 0, "\(postmortem.stderr)")
+            if let canary = touched.first?.hostID.rawValue {
+                #expect(postmortem.stdout.contains(canary) && postmortem.stdout.contains("halt"), "\(postmortem.stdout)")
+            }
             figures.print()
         }
     }
@@ -166,8 +172,12 @@ struct FleetLabScenarioTests {
         try await withLab("pause") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
             var figures = ScenarioFigures("pause")
+            let second = try await lab.ctl(["rollout", "create", "--policy", "fleet-lab"])
+            #expect(second.status != 0 && second.stderr.contains("already has an open rollout"), "\(second.stderr)")
             _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
             try await lab.approve(id, "canary")
+            let again = try await lab.ctl(["wave", "approve", String(id), "canary"])
+            #expect(again.status != 0 && again.stderr.contains("already approved by operator:lab-admin"), "\(again.stderr)")
             let inFlight = try await lab.waitForRollout(id, "a canary to be under way") {
                 $0.wave("canary")?.hosts.contains { [.started, .applying, .verifying].contains($0.state) } == true
             }
