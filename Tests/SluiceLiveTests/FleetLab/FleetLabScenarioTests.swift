@@ -10,7 +10,7 @@ import Testing
 struct FleetLabScenarioTests {
     static let policy = "fleet-lab"
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func aCleanSecurityUpdateGoesThroughTheWavesOntoEveryHostAndEveryServiceAnswers() async throws {
         try await withLab("clean-update") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
@@ -39,7 +39,7 @@ struct FleetLabScenarioTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func theIncidentTheCanaryRefusesTheNewConfigBeforeAnyRestartAndNoOtherResolverIsTouched() async throws {
         try await withLab("incident") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=2.0-1")
@@ -79,7 +79,7 @@ struct FleetLabScenarioTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func anUpdateThatFailsItsHealthCheckAfterTheRestartIsRolledBackAndTheRolloutHalts() async throws {
         try await withLab("health-failure") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=2.1-1")
@@ -102,7 +102,7 @@ struct FleetLabScenarioTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func theControllerKilledMidWaveGoesOnAfterRestartAssignsNoHostTwiceAndItsAuditChainVerifies() async throws {
         try await withLab("controller-crash") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
@@ -131,7 +131,7 @@ struct FleetLabScenarioTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func anAgentKilledDuringDpkgsRunRecoversAfterItsRestartAndReportsTheTruth() async throws {
         try await withLab("agent-crash") { lab in
             let test = try #require(lab.hosts.first { $0.environment == "test" })
@@ -167,7 +167,7 @@ struct FleetLabScenarioTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func aPauseWhileAgentsLongPollStartsNothingNewLetsTheHostMidApplyFinishAndResumeCompletes() async throws {
         try await withLab("pause") { lab in
             let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
