@@ -55,6 +55,27 @@ static void expire(struct server *s, long long now, long long timeout_ms) {
     }
 }
 
+/* Reads every answer waiting on a server's socket and settles the query it answers: answered
+   within the timeout, or unanswered. A refused send (no listener, ICMP) shows up here as
+   ECONNREFUSED and is skipped: its query stays pending until it times out. */
+static void receive(struct server *s, long long now, long long timeout_ms) {
+    unsigned char buf[512];
+    ssize_t n;
+    while ((n = recv(s->fd, buf, sizeof buf, 0)) >= 0 || errno == ECONNREFUSED) {
+        if (n < 12 || !(buf[2] & 0x80) || buf[7] < 1) continue;
+        uint16_t id = (uint16_t)(buf[0] << 8 | buf[1]);
+        for (int j = 0; j < MAX_PENDING; j++) {
+            if (!s->pending[j].used || s->pending[j].id != id) continue;
+            s->pending[j].used = 0;
+            if (now - s->pending[j].sent_ms > timeout_ms) { s->unanswered++; break; }
+            s->answered++;
+            if (now - s->last_answer_ms > s->longest_gap_ms) s->longest_gap_ms = now - s->last_answer_ms;
+            s->last_answer_ms = now;
+            break;
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     long long interval_ms = 100, timeout_ms = 1000;
     const char *out = NULL;
@@ -107,41 +128,14 @@ int main(int argc, char **argv) {
         int wait = (int)(next_send - now_ms()); if (wait < 0) wait = 0;
         if (poll(fds, count, wait) <= 0) continue;
         now = now_ms();
-        for (int i = 0; i < count; i++) {
-            if (!(fds[i].revents & POLLIN)) continue;
-            ssize_t n;
-            while ((n = recv(fds[i].fd, buf, sizeof buf, 0)) >= 0 || errno == ECONNREFUSED) {
-                if (n < 12) continue;
-                uint16_t id = (uint16_t)(buf[0] << 8 | buf[1]);
-                struct server *s = &servers[i];
-                for (int j = 0; j < MAX_PENDING; j++) {
-                    if (s->pending[j].used && s->pending[j].id == id && (buf[2] & 0x80) && buf[7] >= 1) {
-                        s->pending[j].used = 0;
-                        if (now - s->pending[j].sent_ms > timeout_ms) { s->unanswered++; break; }
-                        s->answered++;
-                        if (now - s->last_answer_ms > s->longest_gap_ms) s->longest_gap_ms = now - s->last_answer_ms;
-                        s->last_answer_ms = now;
-                        break;
-                    }
-                }
-            }
-        }
+        for (int i = 0; i < count; i++) if (fds[i].revents & POLLIN) receive(&servers[i], now, timeout_ms);
     }
     /* Queries still waiting at the end get their timeout to answer, then count. */
     long long end = now_ms() + timeout_ms;
     while (now_ms() < end) {
         if (poll(fds, count, (int)(end - now_ms())) <= 0) break;
-        for (int i = 0; i < count; i++) {
-            if (!(fds[i].revents & POLLIN)) continue;
-            ssize_t n;
-            while ((n = recv(fds[i].fd, buf, sizeof buf, 0)) >= 0 || errno == ECONNREFUSED) {
-                if (n < 12) continue;
-                uint16_t id = (uint16_t)(buf[0] << 8 | buf[1]);
-                for (int j = 0; j < MAX_PENDING; j++) {
-                    if (servers[i].pending[j].used && servers[i].pending[j].id == id) { servers[i].pending[j].used = 0; servers[i].answered++; break; }
-                }
-            }
-        }
+        long long now = now_ms();
+        for (int i = 0; i < count; i++) if (fds[i].revents & POLLIN) receive(&servers[i], now, timeout_ms);
     }
     FILE *f = fopen(out, "w");
     if (!f) { perror("dnsprobe: output"); return 1; }
