@@ -1,16 +1,18 @@
 import Foundation
 import Testing
 
+/// Whether `scripts/fuzz-api --install-only` has installed schemathesis for this checkout.
+let schemathesisInstalled = FileManager.default.isExecutableFile(
+    atPath: repositoryRoot.appendingPathComponent(".build/fuzz-venv/bin/schemathesis").path)
+
 /// `scripts/fuzz-api --short`: schemathesis against a real sluiced over loopback, from
 /// openapi/sluice-v1.yaml, for about a minute. Fails on anything the script reports (a 5xx,
 /// an undocumented status, content type or body, a write caused by an invalid request).
 /// The test downloads nothing: schemathesis is installed beforehand by
 /// `scripts/fuzz-api --install-only` (`.ci/run` runs it), and the test is skipped, saying so,
 /// where it is not.
-@Suite("Live: API fuzzing", .enabled(if: FuzzAPITests.installed, "schemathesis is not installed: run scripts/fuzz-api --install-only (.ci/run does)"))
+@Suite("Live: API fuzzing", .enabled(if: schemathesisInstalled, "schemathesis is not installed: run scripts/fuzz-api --install-only (.ci/run does)"))
 struct FuzzAPITests {
-    static let installed = FileManager.default.isExecutableFile(atPath: repositoryRoot.appendingPathComponent(".build/fuzz-venv/bin/schemathesis").path)
-
     @Test(.timeLimit(.minutes(4)))
     func theShortFuzzRunFindsNothing() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fuzz-api-\(UUID().uuidString).log")
