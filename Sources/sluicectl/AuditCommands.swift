@@ -52,8 +52,8 @@ struct AuditCommand: AsyncParsableCommand {
             let events = page.events
             let rendering = AuditRendering(zone: zone)
             switch format {
-            case .timeline: writeOut(rendering.timeline(events))
-            case .table: writeOut(rendering.table(events))
+            case .timeline: writeOut(TerminalText.escaped(rendering.timeline(events)))
+            case .table: writeOut(TerminalText.escaped(rendering.table(events)))
             case .json: writeOut(events.map { AuditRendering.ndjsonLine($0) + "\n" }.joined())
             case .csv: writeOut(rendering.csv(events))
             }

@@ -34,7 +34,7 @@ struct PostmortemCommand: AsyncParsableCommand {
             try markdown.write(toFile: out, atomically: true, encoding: .utf8)
             note("wrote the postmortem of rollout \(rollout) to \(out)")
         } else {
-            writeOut(markdown)
+            writeOut(TerminalText.escaped(markdown))
         }
     }
 }

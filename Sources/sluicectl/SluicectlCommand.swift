@@ -41,7 +41,8 @@ struct GlobalOptions: ParsableArguments {
         return try SluiceHTTPClient(controller: url, token: token, tls: ClientTLS(caFile: caFile ?? environment["SLUICE_CA_FILE"]))
     }
 
-    /// Prints `value` as JSON, or runs `table` for people.
+    /// Prints `value` as JSON, or runs `table` for people (terminal controls in it escaped:
+    /// host-supplied text is printed as given otherwise).
     func emit<Value: Encodable>(_ value: Value, table: () -> String) throws {
         switch output {
         case .json:
@@ -49,7 +50,7 @@ struct GlobalOptions: ParsableArguments {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(value), as: UTF8.self))
         case .table:
-            print(table(), terminator: "")
+            print(TerminalText.escaped(table()), terminator: "")
         }
     }
 }

@@ -56,6 +56,35 @@ struct ControllerAgentCLITests {
         #expect(try controller.stop(signal: SIGTERM) == 0, "sluiced did not shut down cleanly on SIGTERM:\n\(controller.log)")
     }
 
+    /// A host's labels are stored as it sent them, but a bidirectional override or a C1
+    /// control in them reaches an operator's terminal only escaped.
+    @Test func terminalControlsInAHostsLabelsArePrintedEscapedAndKeptAsGivenInJSON() throws {
+        let dir = NSTemporaryDirectory() + "sluice-live-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = dir + "/sluice.sqlite"
+        let admin = try runProgram("sluiced", ["token", "create", "--name", "alice", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let enroll = try runProgram("sluiced", ["enroll-token", "create", "--name", "boot", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let controller = try BackgroundProgram(
+            "sluiced", ["--db", db, "--listen", "127.0.0.1:0", "--port-file", dir + "/port"], logPath: dir + "/sluiced.log")
+        let url = "http://127.0.0.1:" + (try controller.waitForFile(dir + "/port").trimmingCharacters(in: .whitespacesAndNewlines))
+        let hostile = "fr1\u{202E}1rf-cso\u{9B}2J"
+        let agent = try runProgram(
+            "sluice-agent", ["--controller", url, "--host-id", "odd-host", "--label", "region=" + hostile, "--state-dir", dir + "/state", "--once"],
+            environment: ["SLUICE_ENROLL_TOKEN": enroll])
+        #expect(agent.status == 0, "\(agent.stderr)")
+
+        let environment = ["SLUICE_CONTROLLER": url, "SLUICE_TOKEN": admin]
+        let table = try runProgram("sluicectl", ["hosts", "list"], environment: environment)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("region=fr1\\u{202E}1rf-cso\\u{9B}2J"), "\(table.stdout)")
+        #expect(!table.stdout.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x9B })
+        let json = try runProgram("sluicectl", ["hosts", "list", "--output", "json"], environment: environment)
+        let hosts = try JSONDecoder().decode(HostList.self, from: Data(json.stdout.utf8)).hosts
+        #expect(hosts.first?.labels["region"] == hostile)
+        #expect(try controller.stop(signal: SIGTERM) == 0)
+    }
+
     /// What the running agent's child process prints each report interval: this machine's dpkg
     /// and apt state as an InventoryReport (read only).
     @Test func printInventoryPrintsThisHostsReportAsJSON() throws {
