@@ -54,7 +54,7 @@ extension SluiceDatabase {
         try writer.write { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT rollout_id, state, capacity_key FROM assignments WHERE id = ? AND host_id = ?",
+                    db, sql: "SELECT rollout_id, state, outcome, capacity_key FROM assignments WHERE id = ? AND host_id = ?",
                     arguments: [assignment, host.rawValue])
             else { throw StoreError.notFound("host \(host) has no assignment \(assignment)") }
             let from = AssignmentState(rawValue: row["state"]) ?? .failed
@@ -66,6 +66,11 @@ extension SluiceDatabase {
             case .restarted:
                 guard from == .applying || from == .verifying else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue)") }
                 to = .verifying
+            case .finished where from == .failed && (row["outcome"] as String?) == "timed-out":
+                // The result of an apply the controller gave up on at its deadline: kept in the
+                // audit log as the host's word, while the assignment stays failed until an
+                // operator resolves it (the rollout already counted the failure).
+                to = .failed
             case .finished:
                 guard from == .applying || from == .verifying, let outcome = report.outcome else {
                     throw StoreError.conflict("assignment \(assignment) is \(from.rawValue); a finished step needs an outcome and an apply in progress")
@@ -75,16 +80,20 @@ extension SluiceDatabase {
                 guard from == .applying || from == .verifying else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue)") }
                 to = from
             }
-            try db.execute(
-                sql: "UPDATE assignments SET state = ?, outcome = coalesce(?, outcome), detail = ?, updated_at_ms = ? WHERE id = ?",
-                arguments: [to.rawValue, report.outcome?.rawValue, report.detail, nowMs, assignment])
+            let late = from == .failed
+            if !late {
+                try db.execute(
+                    sql: "UPDATE assignments SET state = ?, outcome = coalesce(?, outcome), detail = ?, updated_at_ms = ? WHERE id = ?",
+                    arguments: [to.rawValue, report.outcome?.rawValue, report.detail, nowMs, assignment])
+            }
             try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
-            if to == .failed { try setHealth(db, host: host, healthy: false, detail: report.detail, nowMs: nowMs) }
+            if to == .failed && !late { try setHealth(db, host: host, healthy: false, detail: report.detail, nowMs: nowMs) }
             let rollout: Int64 = row["rollout_id"]
             var details: [String: String?] = [
                 "assignment": String(assignment), "step": report.step.rawValue, "detail": report.detail, "from": from.rawValue, "to": to.rawValue,
                 "outcome": report.outcome?.rawValue, "output": report.output.map { String($0.prefix(4000)) },
             ]
+            if late { details["late"] = "after the apply deadline; the assignment stays failed" }
             if !report.versionsBefore.isEmpty { details["versionsBefore"] = report.versionsBefore.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
             if !report.versionsAfter.isEmpty { details["versionsAfter"] = report.versionsAfter.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
             try appendAudit(

@@ -88,6 +88,21 @@ extension SluiceDatabase {
                     AuditEvent(
                         atMs: nowMs, actor: actor, kind: "host.silent", rolloutID: rollout, hostID: host.rawValue, region: try label(db, host, "region"),
                         details: json(["silentForMs": String(silentFor), "effect": "promotion blocked"])))
+            case .expireAssignment(let rollout, let assignment, let host, let deadline):
+                guard let from = try String.fetchOne(db, sql: "SELECT state FROM assignments WHERE id = ?", arguments: [assignment]),
+                    AssignmentState(rawValue: from)?.isInFlight == true
+                else { return false }
+                let detail = "no result within the wave's apply deadline (\(formatDuration(ms: deadline * 1000))): the host went silent or its apply hung"
+                try db.execute(
+                    sql: "UPDATE assignments SET state = ?, outcome = 'timed-out', detail = ?, updated_at_ms = ? WHERE id = ? AND state = ?",
+                    arguments: [AssignmentState.failed.rawValue, detail, nowMs, assignment, from])
+                guard db.changesCount == 1 else { return false }
+                try appendAudit(
+                    db,
+                    AuditEvent(
+                        atMs: nowMs, actor: actor, kind: "assignment.timed-out", rolloutID: rollout, wave: try assignmentWave(db, assignment),
+                        hostID: host.rawValue, region: try label(db, host, "region"), groupKey: try capacityKey(db, assignment),
+                        details: json(["assignment": String(assignment), "from": from, "to": AssignmentState.failed.rawValue, "reason": detail])))
             }
             return true
         }

@@ -186,7 +186,7 @@ extension SluiceDatabase {
             AssignmentStatus(
                 id: $0["id"], rolloutID: $0["rollout_id"], hostID: try HostID(parsing: $0["host_id"]), waveIndex: $0["wave_idx"],
                 batch: $0["batch"], capacityKey: $0["capacity_key"], state: AssignmentState(rawValue: $0["state"]) ?? .failed,
-                resolved: ($0["resolved_at_ms"] as Int64?) != nil)
+                resolved: ($0["resolved_at_ms"] as Int64?) != nil, startedAtMs: $0["started_at_ms"])
         }
     }
 

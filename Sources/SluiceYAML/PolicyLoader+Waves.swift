@@ -4,7 +4,7 @@ import SluiceCore
 extension PolicyLoader {
     /// More would be a mistake; it also bounds the pairwise reachability check.
     static let maxWaves = 100
-    static let waveKeys = ["name", "select", "strategy", "soak", "approval", "failure_budget", "windows", "blackout_dates"]
+    static let waveKeys = ["name", "select", "strategy", "soak", "approval", "failure_budget", "windows", "blackout_dates", "apply_deadline"]
 
     /// A parsed wave with the places its parts came from, for the checks across waves.
     struct LocatedWave {
@@ -55,6 +55,7 @@ extension PolicyLoader {
             guard n >= 0 else { throw budget.error("must be 0 or more, got \(n)") }
             spec.failureBudget = n
         }
+        if let deadline = map["apply_deadline"] { spec.applyDeadlineSeconds = Int64(try timeout(deadline)) }
         if let windows = map["windows"] {
             for item in try windows.array() { spec.windows.append(try maintenanceWindow(item)) }
         }

@@ -140,6 +140,7 @@ struct PolicySchemaTests {
                 soak: 1h30m
                 approval: manual
                 failure_budget: 2
+                apply_deadline: 45m
                 windows:
                   - {from: "22:00", to: "06:00", time_zone: America/New_York}
                   - {days: [Saturday, sun], from: "00:00", to: "24:00", time_zone: UTC}
@@ -163,6 +164,8 @@ struct PolicySchemaTests {
         #expect(wave.soakSeconds == 5400)
         #expect(wave.approval == .manual)
         #expect(wave.failureBudget == 2)
+        #expect(wave.applyDeadlineSeconds == 2700)
+        #expect(policy.waves.dropFirst().allSatisfy { $0.applyDeadlineSeconds == WaveSpec.defaultApplyDeadlineSeconds })
         #expect(
             wave.windows == [
                 MaintenanceWindow(weekdays: Set(1...7), startMinute: 22 * 60, endMinute: 6 * 60, timeZone: "America/New_York"),
@@ -233,7 +236,11 @@ private let refused: [(String, String)] = [
     ("name: x\nwavez: []\n", #"p.yaml:2:1: unknown key "wavez" (expected one of: name, qualify, groups, schedule, waves, roles)"#),
     (
         "name: x\nwaves:\n  - name: a\n    select: all\n    soak_time: 1h\n",
-        #"p.yaml:5:5: waves[0]: unknown key "soak_time" (expected one of: name, select, strategy, soak, approval, failure_budget, windows, blackout_dates)"#
+        #"p.yaml:5:5: waves[0]: unknown key "soak_time" (expected one of: name, select, strategy, soak, approval, failure_budget, windows, blackout_dates, apply_deadline)"#
+    ),
+    (
+        "name: x\nwaves:\n  - name: a\n    select: all\n    apply_deadline: 0s\n",
+        #"p.yaml:5:21: waves[0].apply_deadline: must be from 1s to 1d, got "0s""#
     ),
     (
         "name: x\nqualify:\n  origins:\n    - {origin: Debian, release: x}\n",

@@ -66,6 +66,11 @@ public struct ReconcilerService: Service {
             case .reportSilent(let rollout, let host, let silentFor):
                 logger.warning("rollout \(rollout): host \(host) silent for \(formatDuration(ms: silentFor)); promotion blocked")
                 alerts?.send(Alert(kind: "host.silent", rollout: rollout, host: host.rawValue, message: "host \(host) silent for \(formatDuration(ms: silentFor)) during rollout \(rollout)", atMs: now))
+            case .expireAssignment(let rollout, _, let host, let deadline):
+                logger.warning("rollout \(rollout): host \(host) has no result within the apply deadline (\(formatDuration(ms: deadline * 1000))); failed")
+                alerts?.send(Alert(
+                    kind: "host.failed", rollout: rollout, host: host.rawValue,
+                    message: "host \(host) failed in rollout \(rollout): no result within the apply deadline (\(formatDuration(ms: deadline * 1000)))", atMs: now))
             default:
                 logger.info("rollout: \(action)")
             }

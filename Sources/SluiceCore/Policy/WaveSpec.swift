@@ -15,10 +15,17 @@ public struct WaveSpec: Sendable, Codable, Equatable {
     public var windows: [MaintenanceWindow]
     /// Days (in the window's zone, `YYYY-MM-DD`) on which nothing starts.
     public var blackoutDates: [String]
+    /// How long a host may take from being told to go until its result: past it, the host has
+    /// failed (silence is failure), which counts against the failure budget.
+    public var applyDeadlineSeconds: Int64
+
+    /// The apply deadline when a policy names none: 30 minutes.
+    public static let defaultApplyDeadlineSeconds: Int64 = 1800
 
     public init(
         name: String, selector: [String: [String]], strategy: WaveStrategy = .all, soakSeconds: Int64 = 0,
-        approval: Approval = .auto, failureBudget: Int = 0, windows: [MaintenanceWindow] = [], blackoutDates: [String] = []
+        approval: Approval = .auto, failureBudget: Int = 0, windows: [MaintenanceWindow] = [], blackoutDates: [String] = [],
+        applyDeadlineSeconds: Int64 = WaveSpec.defaultApplyDeadlineSeconds
     ) {
         self.name = name
         self.selector = selector
@@ -28,6 +35,23 @@ public struct WaveSpec: Sendable, Codable, Equatable {
         self.failureBudget = failureBudget
         self.windows = windows
         self.blackoutDates = blackoutDates
+        self.applyDeadlineSeconds = applyDeadlineSeconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, selector, strategy, soakSeconds, approval, failureBudget, windows, blackoutDates, applyDeadlineSeconds
+    }
+
+    /// Rollouts keep the policy they were created with: one stored before apply deadlines
+    /// existed gets the default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), selector: try c.decode([String: [String]].self, forKey: .selector),
+            strategy: try c.decode(WaveStrategy.self, forKey: .strategy), soakSeconds: try c.decode(Int64.self, forKey: .soakSeconds),
+            approval: try c.decode(Approval.self, forKey: .approval), failureBudget: try c.decode(Int.self, forKey: .failureBudget),
+            windows: try c.decode([MaintenanceWindow].self, forKey: .windows), blackoutDates: try c.decode([String].self, forKey: .blackoutDates),
+            applyDeadlineSeconds: try c.decodeIfPresent(Int64.self, forKey: .applyDeadlineSeconds) ?? WaveSpec.defaultApplyDeadlineSeconds)
     }
 
     public func selects(_ labels: Labels) -> Bool {

@@ -10,10 +10,12 @@ public struct AssignmentStatus: Sendable, Codable, Equatable {
     public var state: AssignmentState
     /// A failed assignment stays unavailable for its group until an operator resolves it.
     public var resolved: Bool
+    /// When the controller told the host to go (nil while pending).
+    public var startedAtMs: Int64?
 
     public init(
         id: Int64, rolloutID: Int64, hostID: HostID, waveIndex: Int, batch: Int, capacityKey: String, state: AssignmentState,
-        resolved: Bool = false
+        resolved: Bool = false, startedAtMs: Int64? = nil
     ) {
         self.id = id
         self.rolloutID = rolloutID
@@ -23,6 +25,7 @@ public struct AssignmentStatus: Sendable, Codable, Equatable {
         self.capacityKey = capacityKey
         self.state = state
         self.resolved = resolved
+        self.startedAtMs = startedAtMs
     }
 
     /// Counts against its group's `max_unavailable`.
@@ -103,4 +106,6 @@ public enum ReconcileAction: Sendable, Equatable {
     case complete(rollout: Int64)
     /// A host in flight or soaking stopped reporting: promotion is blocked and operators are told.
     case reportSilent(rollout: Int64, host: HostID, silentForMs: Int64)
+    /// A host told to go has no result past its wave's apply deadline: it has failed.
+    case expireAssignment(rollout: Int64, assignment: Int64, host: HostID, deadlineSeconds: Int64)
 }

@@ -33,6 +33,18 @@ public enum Reconciler {
                 }
             }
 
+            // Silence is failure: a host told to go with no result by the wave's apply deadline
+            // has failed. Nothing else moves in this rollout this pass; the next pass counts it.
+            let overdue = mine.filter { a in
+                a.state.isInFlight && a.startedAtMs.map { nowMs - $0 > spec.applyDeadlineSeconds * 1000 } == true
+            }
+            if !overdue.isEmpty {
+                for a in overdue {
+                    actions.append(.expireAssignment(rollout: rollout.id, assignment: a.id, host: a.hostID, deadlineSeconds: spec.applyDeadlineSeconds))
+                }
+                continue
+            }
+
             // Failures beyond the budget halt at once, paused or not.
             let failures = mine.filter { $0.state.isFailure }
             if failures.count > spec.failureBudget {

@@ -79,6 +79,12 @@ struct FleetModel {
             if assignments[i].state != .pending { violations.append("\(host) started twice") }
             if isStale(host) { violations.append("\(host) started while stale") }
             assignments[i].state = .started
+            assignments[i].startedAtMs = nowMs
+        case .expireAssignment(_, let id, let host, let deadline):
+            guard let i = assignments.firstIndex(where: { $0.id == id }) else { return }
+            if !assignments[i].state.isInFlight { violations.append("\(host) expired while \(assignments[i].state)") }
+            if let started = assignments[i].startedAtMs, nowMs - started <= deadline * 1000 { violations.append("\(host) expired before its deadline") }
+            assignments[i].state = .failed
         case .beginSoak(_, let wave):
             rollout.waves[wave].state = .soaking
             rollout.waves[wave].soakStartedAtMs = nowMs

@@ -98,6 +98,27 @@ struct ReconcilerIncidentTests {
         #expect(world.violations.isEmpty, "\(world.violations)")
     }
 
+    @Test func aHostThatTookItsAssignmentAndWentSilentFailsAtTheApplyDeadlineAndHaltsTheRollout() {
+        var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        let test1 = Self.host("test1")
+        #expect(world.assignments.first { $0.hostID == test1 }?.state == .started)
+        world.silent.insert(test1)
+        world.advance(minutes: 29)
+        #expect(!Reconciler.decide(world.snapshot, nowMs: world.nowMs).contains { if case .expireAssignment = $0 { true } else { false } })
+        world.settle()
+        #expect(world.rollout.state == .running, "silent but within the deadline: waiting")
+        world.advance(minutes: 2)
+        let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
+        #expect(actions.contains { if case .expireAssignment(_, _, let h, 1800) = $0 { h == test1 } else { false } })
+        #expect(!actions.contains { if case .halt = $0 { true } else { false } }, "the expiry is counted on the next pass, from the stored state")
+        world.settle()
+        #expect(world.assignments.first { $0.hostID == test1 }?.state == .failed)
+        #expect(world.rollout.state == .halted)
+        #expect(world.assignments.filter { $0.hostID != test1 }.allSatisfy { $0.state == .cancelled || $0.state == .pending })
+        #expect(world.violations.isEmpty, "\(world.violations)")
+    }
+
     @Test func anUnhealthyReportDuringTheSoakHalts() {
         var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
         world.settle()

@@ -221,6 +221,40 @@ struct FleetLabScenarioTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(30)))
+    func aHostCutOffMidApplyFailsAtTheApplyDeadlineHaltsTheRolloutAndItsLateResultIsKept() async throws {
+        try await withLab("silent-host") { lab in
+            let test = try #require(lab.hosts.first { $0.environment == "test" })
+            let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
+            var figures = ScenarioFigures("silent-host")
+            _ = try await lab.waitForRollout(id, "the test host to begin its apply") { $0.wave("test")?.hosts.first?.state == .applying }
+            let cut = try await FleetLab.script(["cut", test.name])
+            #expect(cut.status == 0, "\(cut.stderr)")
+            figures.mark("\(test.name) cut off the network mid-apply")
+            // The lab policy's apply deadline is 30 s from the moment the host was told to go.
+            let halted = try await lab.waitForRollout(id, "the apply deadline to fail the host and halt the rollout", timeout: .seconds(120)) {
+                $0.summary.state != .running
+            }
+            figures.mark("rollout \(halted.summary.state.rawValue): \(halted.summary.reason ?? "")")
+            #expect(halted.summary.state == .halted, "\(FleetLab.describe(halted))")
+            let assignment = try #require(halted.wave("test")?.hosts.first)
+            #expect(assignment.state == .failed && assignment.detail?.contains("apply deadline") == true, "\(FleetLab.describe(halted))")
+            #expect(halted.waves.flatMap(\.hosts).filter { $0.hostID != assignment.hostID }.allSatisfy { $0.state == .cancelled }, "\(FleetLab.describe(halted))")
+            #expect(try lab.sql("SELECT count(*) FROM audit_events WHERE kind = 'assignment.timed-out' AND host_id = '\(test.name)'") == "1")
+
+            // Back on the network, the agent delivers what it did; the controller keeps it in
+            // the audit log and the assignment stays failed until an operator resolves it.
+            let restore = try await FleetLab.script(["restore", test.name])
+            #expect(restore.status == 0, "\(restore.stderr)")
+            try await FleetLab.poll("the late result to reach the audit log", timeout: .seconds(90)) {
+                try lab.sql("SELECT count(*) FROM audit_events WHERE kind = 'agent.finished' AND host_id = '\(test.name)' AND details LIKE '%apply deadline%'") == "1"
+            }
+            figures.mark("\(test.name) back; its late result is in the audit log")
+            #expect(try await lab.rollout(id).wave("test")?.hosts.first?.state == .failed)
+            figures.print()
+        }
+    }
+
     /// Brings a fresh lab up, runs `body`, and takes the lab down; on a failure its logs are
     /// kept and named in the error.
     func withLab(_ name: String, _ body: (FleetLab) async throws -> Void) async throws {
