@@ -129,4 +129,34 @@ struct RolloutStoreTests {
         #expect(holding.isEmpty)
         #expect(try database.auditEvents().last?.kind == "host.resolved")
     }
+
+    @Test func anAssignmentPastItsApplyDeadlineFailsOnceAndALateResultIsAuditedWithoutChangingIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (database, id) = try Self.fleet(dir)
+        #expect(try database.apply(.startWave(rollout: id, wave: 0), nowMs: 10))
+        let a = try #require(try database.rolloutDetail(id, nowMs: 11, staleAfterMs: 60_000).waves[0].hosts.first)
+        #expect(try database.apply(.startAssignment(rollout: id, assignment: a.id, host: a.hostID), nowMs: 12))
+        #expect(try database.reconcileSnapshot(staleAfterMs: 60_000).assignments.first { $0.id == a.id }?.startedAtMs == 12)
+        try database.recordStep(host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .started, detail: "go"), nowMs: 13)
+
+        let expire = ReconcileAction.expireAssignment(rollout: id, assignment: a.id, host: a.hostID, deadlineSeconds: 1800)
+        #expect(try database.apply(expire, nowMs: 1_800_013))
+        #expect(try database.apply(expire, nowMs: 1_800_014) == false, "expired once")
+        let failed = try #require(try database.rolloutDetail(id, nowMs: 1_800_015, staleAfterMs: 60_000).waves[0].hosts.first { $0.id == a.id })
+        #expect(failed.state == .failed && failed.detail?.contains("apply deadline (30m)") == true, "\(failed)")
+        #expect(try database.auditEvents().last?.kind == "assignment.timed-out")
+
+        // The agent comes back and reports that it succeeded: kept in the audit log, state unchanged.
+        let state = try database.recordStep(
+            host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .finished, detail: "installed", outcome: .succeeded), nowMs: 1_800_020)
+        #expect(state == .failed)
+        #expect(try database.rolloutDetail(id, nowMs: 1_800_021, staleAfterMs: 60_000).waves[0].hosts.first { $0.id == a.id }?.state == .failed)
+        let late = try #require(try database.auditEvents().last)
+        #expect(late.kind == "agent.finished" && late.details.contains("after the apply deadline"), "\(late)")
+        // Any other step for it is still refused.
+        #expect(throws: StoreError.self) {
+            try database.recordStep(host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .restarted, detail: "x"), nowMs: 1_800_022)
+        }
+    }
 }
