@@ -57,13 +57,15 @@ public enum AuditWording {
         case "host.silent":
             let silent = d["silentForMs"].flatMap { Int64($0) }.map { " for " + AuditTime.duration($0) } ?? ""
             return "\(host) silent\(silent) during \(rollout): \(d["effect"] ?? "promotion blocked")"
+        case "assignment.timed-out":
+            return "\(host) failed \(rollout), wave \(wave): \(d["reason"].map { oneLine($0) } ?? "no result within the apply deadline")"
         case "host.healthy":
             return "\(host) \(d["from"] == "unhealthy" ? "healthy again" : "healthy")" + (d["detail"].map { ": " + oneLine($0) } ?? "")
         case "host.unhealthy":
             return "\(host) unhealthy" + (d["detail"].map { ": " + oneLine($0) } ?? "")
         case "agent.finished":
             let outcome = d["outcome"] ?? "?"
-            let detail = d["detail"].map { ": " + oneLine($0) } ?? ""
+            let detail = (d["detail"].map { ": " + oneLine($0) } ?? "") + (d["late"] != nil ? " (reported after the apply deadline)" : "")
             return "\(host) finished \(rollout): \(outcome == "succeeded" ? "succeeded" : outcome.replacingOccurrences(of: "-", with: " "))\(outcome == "succeeded" && detail == ": succeeded" ? "" : detail)"
         default:
             if event.kind.hasPrefix("agent.") {

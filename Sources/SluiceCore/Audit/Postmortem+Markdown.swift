@@ -124,7 +124,7 @@ extension Postmortem {
         are. Members are the group's hosts in this rollout, started or not.
         - The first failure is the start of the unavailability behind the earliest failure report (or the report itself \
         when the host kept serving); the controller's record is the first `agent.rolled-back`, failed `agent.finished`, \
-        `host.unhealthy` or `host.silent` event.
+        `host.unhealthy`, `host.silent` or `assignment.timed-out` event.
         - The error budget is the SLO's allowance over a 30-day month; each group's use is shown twice: fully down only, and \
         degraded or down (the reading a public postmortem would give clients who depend on one member).
 

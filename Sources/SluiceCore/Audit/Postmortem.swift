@@ -55,7 +55,7 @@ public struct Postmortem: Sendable, Equatable {
     /// report, or the report itself when the host was still serving.
     public let firstFailureAtMs: Int64?
     /// The controller's first record of a failure: an `agent.rolled-back`, a non-succeeded
-    /// `agent.finished`, a `host.unhealthy` or a `host.silent`.
+    /// `agent.finished`, a `host.unhealthy`, a `host.silent` or an `assignment.timed-out`.
     public let detectedAtMs: Int64?
     /// The `rollout.halted` event (or `rollout.aborted`).
     public let haltedAtMs: Int64?
@@ -67,7 +67,7 @@ public struct Postmortem: Sendable, Equatable {
     public static let timelineKinds: Set<String> = [
         "rollout.created", "wave.approved", "wave.started", "wave.soaking", "wave.passed", "rollout.paused", "rollout.resumed",
         "rollout.aborted", "rollout.halted", "rollout.completed", "assignment.started", "agent.restarted", "agent.rolled-back",
-        "agent.finished", "host.unhealthy", "host.healthy", "host.silent",
+        "agent.finished", "host.unhealthy", "host.healthy", "host.silent", "assignment.timed-out",
     ]
 
     public init(history: RolloutHistory) {
@@ -104,10 +104,16 @@ public struct Postmortem: Sendable, Equatable {
         impacts = groupImpacts
         let groupOf = Dictionary(groups.flatMap { group, hosts in hosts.map { ($0, group) } }, uniquingKeysWith: min)
 
-        // Hosts that failed or rolled back, with the output that decided it.
-        failures = mine.filter { $0.kind == "agent.finished" }.compactMap { finished in
+        // Hosts that failed or rolled back, with the output that decided it; a host silent past
+        // its apply deadline failed by that silence (what it reported later is the timeline's).
+        failures = mine.filter { $0.kind == "agent.finished" || $0.kind == "assignment.timed-out" }.compactMap { finished in
             let details = AuditDetails(finished.details)
-            guard let host = finished.hostID, let outcome = details["outcome"], outcome != "succeeded" else { return nil }
+            if finished.kind == "assignment.timed-out", let host = finished.hostID {
+                return HostFailure(
+                    host: host, group: finished.groupKey ?? groupOf[host], wave: finished.wave, outcome: "timed-out", atMs: finished.atMs,
+                    detail: details["reason"] ?? "no result within the apply deadline", output: nil)
+            }
+            guard let host = finished.hostID, let outcome = details["outcome"], outcome != "succeeded", details["late"] == nil else { return nil }
             let earlier = mine.filter { $0.hostID == host && $0.kind.hasPrefix("agent.") && $0.seq <= finished.seq }
             let output = ([finished] + earlier.reversed()).lazy.compactMap { AuditDetails($0.details)["output"] }.first { !$0.isEmpty }
             return HostFailure(
@@ -121,7 +127,7 @@ public struct Postmortem: Sendable, Equatable {
             switch event.kind {
             case "agent.rolled-back": return event.rolloutID == id
             case "agent.finished": return event.rolloutID == id && AuditDetails(event.details)["outcome"] != "succeeded"
-            case "host.silent": return event.rolloutID == id
+            case "host.silent", "assignment.timed-out": return event.rolloutID == id
             case "host.unhealthy": return event.atMs >= start && event.atMs <= (end?.atMs ?? asOf)
             default: return false
             }

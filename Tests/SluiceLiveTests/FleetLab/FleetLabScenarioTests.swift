@@ -251,6 +251,10 @@ struct FleetLabScenarioTests {
             }
             figures.mark("\(test.name) back; its late result is in the audit log")
             #expect(try await lab.rollout(id).wave("test")?.hosts.first?.state == .failed)
+            // The postmortem names the silence as the failure.
+            let postmortem = try await lab.ctl(["postmortem", String(id)])
+            #expect(postmortem.status == 0, "\(postmortem.stderr)")
+            #expect(postmortem.stdout.contains("timed-out") && postmortem.stdout.contains("apply deadline"), "\(postmortem.stdout)")
             figures.print()
         }
     }
