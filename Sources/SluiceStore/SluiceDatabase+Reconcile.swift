@@ -42,12 +42,9 @@ extension SluiceDatabase {
                     sql: "UPDATE assignments SET state = 'started', started_at_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'pending'",
                     arguments: [nowMs, nowMs, assignment])
                 guard db.changesCount == 1 else { return false }
-                try appendAudit(
-                    db,
-                    AuditEvent(
-                        atMs: nowMs, actor: actor, kind: "assignment.started", rolloutID: rollout, wave: try assignmentWave(db, assignment),
-                        hostID: host.rawValue, region: try label(db, host, "region"), groupKey: try capacityKey(db, assignment),
-                        details: json(["assignment": String(assignment), "from": "pending", "to": "started"])))
+                try appendAssignmentAudit(
+                    db, kind: "assignment.started", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
+                    details: ["from": "pending", "to": "started"])
             case .beginSoak(let rollout, let wave):
                 guard try isRunning(db, rollout) else { return false }
                 try db.execute(
@@ -97,15 +94,25 @@ extension SluiceDatabase {
                     sql: "UPDATE assignments SET state = ?, outcome = 'timed-out', detail = ?, updated_at_ms = ? WHERE id = ? AND state = ?",
                     arguments: [AssignmentState.failed.rawValue, detail, nowMs, assignment, from])
                 guard db.changesCount == 1 else { return false }
-                try appendAudit(
-                    db,
-                    AuditEvent(
-                        atMs: nowMs, actor: actor, kind: "assignment.timed-out", rolloutID: rollout, wave: try assignmentWave(db, assignment),
-                        hostID: host.rawValue, region: try label(db, host, "region"), groupKey: try capacityKey(db, assignment),
-                        details: json(["assignment": String(assignment), "from": from, "to": AssignmentState.failed.rawValue, "reason": detail])))
+                try appendAssignmentAudit(
+                    db, kind: "assignment.timed-out", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
+                    details: ["from": from, "to": AssignmentState.failed.rawValue, "reason": detail])
             }
             return true
         }
+    }
+
+    /// The controller's audit event for a change of one assignment, with its wave, host,
+    /// region and group.
+    private func appendAssignmentAudit(
+        _ db: Database, kind: String, rollout: Int64, assignment: Int64, host: HostID, nowMs: Int64, details: [String: String?]
+    ) throws {
+        try appendAudit(
+            db,
+            AuditEvent(
+                atMs: nowMs, actor: Actor.controller.description, kind: kind, rolloutID: rollout, wave: try assignmentWave(db, assignment),
+                hostID: host.rawValue, region: try label(db, host, "region"), groupKey: try capacityKey(db, assignment),
+                details: json(details.merging(["assignment": String(assignment)]) { $1 })))
     }
 
     /// An operator's decision on a rollout. Each is a guarded transition: of two operators

@@ -109,14 +109,20 @@ struct RolloutStoreTests {
         #expect(try database.apply(.startAssignment(rollout: id, assignment: assignment.id, host: assignment.hostID), nowMs: 16) == false)
     }
 
-    @Test func aFailedHostHoldsItsGroupUntilAnOperatorResolvesIt() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (database, id) = try Self.fleet(dir)
+    /// The first wave's first host told to go (at 12 ms) and begun (at 13 ms).
+    static func applying(_ database: SluiceDatabase, _ id: Int64) throws -> AssignmentDetail {
         #expect(try database.apply(.startWave(rollout: id, wave: 0), nowMs: 10))
         let a = try #require(try database.rolloutDetail(id, nowMs: 11, staleAfterMs: 60_000).waves[0].hosts.first)
         #expect(try database.apply(.startAssignment(rollout: id, assignment: a.id, host: a.hostID), nowMs: 12))
         try database.recordStep(host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .started, detail: "go"), nowMs: 13)
+        return a
+    }
+
+    @Test func aFailedHostHoldsItsGroupUntilAnOperatorResolvesIt() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (database, id) = try Self.fleet(dir)
+        let a = try Self.applying(database, id)
         try database.recordStep(
             host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .finished, detail: "rollback unhealthy", outcome: .failed), nowMs: 14)
         // Even after the rollout halts, the failed host keeps holding its group.
@@ -134,11 +140,8 @@ struct RolloutStoreTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let (database, id) = try Self.fleet(dir)
-        #expect(try database.apply(.startWave(rollout: id, wave: 0), nowMs: 10))
-        let a = try #require(try database.rolloutDetail(id, nowMs: 11, staleAfterMs: 60_000).waves[0].hosts.first)
-        #expect(try database.apply(.startAssignment(rollout: id, assignment: a.id, host: a.hostID), nowMs: 12))
+        let a = try Self.applying(database, id)
         #expect(try database.reconcileSnapshot(staleAfterMs: 60_000).assignments.first { $0.id == a.id }?.startedAtMs == 12)
-        try database.recordStep(host: a.hostID, assignment: a.id, report: ApplyStepReport(step: .started, detail: "go"), nowMs: 13)
 
         let expire = ReconcileAction.expireAssignment(rollout: id, assignment: a.id, host: a.hostID, deadlineSeconds: 1800)
         #expect(try database.apply(expire, nowMs: 1_800_013))
