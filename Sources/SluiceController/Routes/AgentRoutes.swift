@@ -50,9 +50,7 @@ struct AgentRoutes {
         }
 
         api.add(.reportStep) { request, context, caller in
-            guard let text = context.parameters.get("assignmentID"), let id = Int64(text), id > 0 else {
-                throw APIError.invalid("path: assignment id must be a positive whole number")
-            }
+            let id = try context.pathID("assignmentID", naming: "assignment id")
             let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             if let output = report.output { try checkText(output, field: "output", max: 64_000, allowEmpty: true, multiline: true) }
