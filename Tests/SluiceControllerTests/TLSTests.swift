@@ -165,6 +165,46 @@ import Testing
         #expect(throws: InvalidInput.self) { try tls.serverConfiguration() }
     }
 
+    /// Regression (security probe): a key of another certificate only got NIOSSL's
+    /// `failedToLoadCertificate`. It is refused in one line that names both files, before
+    /// anything listens.
+    @Test func aKeyThatDoesNotMatchTheCertificateIsRefusedInOneLineNamingBothFiles() throws {
+        let files = try Files()
+        defer { files.remove() }
+        // A second server certificate of the same CA, with its own key.
+        let other = try files.authority.issueServerCertificate(names: ["127.0.0.1"], now: Date(), days: 30)
+        try files.write(other.privateKeyPEM, to: "other-key.pem", mode: 0o600)
+        let otherKey = files.dir.appendingPathComponent("other-key.pem").path
+
+        var settings = ControllerSettings()
+        settings.port = 0
+        settings.tls = .init(certificate: files.cert, key: otherKey)
+        let expected =
+            "the TLS key \(otherKey) does not match the certificate \(files.cert): give the key the certificate was made with (sluiced tls init writes server-key.pem beside server.pem)"
+        #expect(throws: InvalidInput(expected)) { try settings.tls!.serverConfiguration() }
+        // What sluiced calls: refused the same way before a socket is opened.
+        #expect(throws: InvalidInput(expected)) {
+            _ = try buildApplication(settings: settings, database: try SluiceDatabase.inMemory(), logger: Logger(label: "tls-test"), runReconciler: false)
+        }
+
+        // The pair that belongs together still loads.
+        settings.tls = .init(certificate: files.cert, key: files.key)
+        _ = try settings.tls!.serverConfiguration()
+    }
+
+    @Test func aCAKeyOfAnotherCAIsRefusedNamingBothFiles() throws {
+        let files = try Files()
+        let other = try Files()
+        defer {
+            files.remove()
+            other.remove()
+        }
+        let tls = ControllerSettings.TLSSettings(certificate: files.cert, key: files.key, authority: files.ca, authorityKey: other.caKey)
+        #expect(throws: InvalidInput("the CA key does not belong to the CA certificate (CA certificate \(files.ca), CA key \(other.caKey))")) {
+            _ = try tls.signingAuthority()
+        }
+    }
+
     // MARK: Mutual TLS
 
     /// Enrolls `host` over https with a certificate signing request, as the agent does.
