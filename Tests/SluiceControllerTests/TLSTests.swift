@@ -253,6 +253,48 @@ import Testing
         }
     }
 
+    /// Regression (security probe): under mutual TLS an enrollment without a certificate
+    /// request answered 201 with a host id that no request could use and that could never
+    /// enroll again. It is refused before the token's use is spent or the host is made.
+    @Test func enrollingWithoutACertificateRequestUnderMutualTLSIsRefusedAndSpendsNothing() async throws {
+        let files = try Files()
+        defer { files.remove() }
+        let database = try SluiceDatabase.inMemory()
+        try await Self.withController(files, mutual: true, database: database) { url in
+            let bootstrap = try database.createEnrollmentToken(
+                name: "boot", uses: 1, expiresAtMs: Int64.max / 2, labels: nil, actor: .local("root"), nowMs: 0)
+            func usesLeft() throws -> Int? {
+                let tokens = try database.listTokens(kind: .enrollment, nowMs: 0)
+                return tokens.first(where: { $0.keyID == bootstrap.keyID })?.usesLeft
+            }
+            let host = try HostID(parsing: "ns1.fra")
+            let client = try SluiceHTTPClient(controller: url, token: bootstrap.token, tls: ClientTLS(caFile: files.ca))
+
+            let error = await Self.failure { _ = try await client.enroll(EnrollRequest(hostID: host, labels: Labels())) }
+            guard case .api(let status, _, let message) = error else {
+                Issue.record("expected 400, got \(String(describing: error))")
+                return
+            }
+            #expect(status == 400)
+            #expect(
+                message
+                    == "clientCertificateRequest: required, as this controller requires client certificates on agent routes; send a certificate signing request for the host's key (sluice-agent does)"
+            )
+            #expect(try usesLeft() == 1, "the refused enrollment spent a use of the token")
+            #expect(try database.hostDetail(host, nowMs: 0, staleAfterMs: 1) == nil, "the refused enrollment made the host")
+            #expect(try database.auditEvents(hostID: host).isEmpty, "the refused enrollment was audited as one")
+
+            // The same host id, with a request, enrolls with that one use and is served.
+            let request = try ClientCertificateRequest(host: host)
+            let enrolled = try await client.enroll(EnrollRequest(hostID: host, labels: Labels(), clientCertificateRequest: request.requestPEM))
+            let certificate = try #require(enrolled.clientCertificate)
+            #expect(try usesLeft() == 0)
+            let agent = try SluiceHTTPClient(
+                controller: url, token: enrolled.token, tls: ClientTLS(caFile: files.ca, certificatePEM: certificate, keyPEM: request.privateKeyPEM))
+            #expect(try await agent.host(host).summary.id == host)
+        }
+    }
+
     @Test func aClientCertificateOfAnotherHostIsRefused() async throws {
         let files = try Files()
         defer { files.remove() }
