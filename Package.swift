@@ -206,7 +206,7 @@ let package = Package(
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(
             name: "SluiceLiveTests",
-            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator"],
+            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator", "SluiceTestSupport"],
             swiftSettings: testSettings
         ),
     ]
