@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // HTTPParserError: a client that went away mid-request, or sent broken framing.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -205,7 +207,10 @@ let package = Package(
         .testTarget(
             name: "SluiceLiveTests",
             // SluiceAgent for its command runner (swift-subprocess: argv, timeouts, bounded output).
-            dependencies: ["sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator", "SluiceAgent"],
+            dependencies: [
+                "sluiced", "sluice-agent", "sluicectl", "SluiceAPI", "SluiceCore", "SluiceClient", "SluiceSimulator", "SluiceAgent",
+                "SluiceTestSupport",
+            ],
             swiftSettings: testSettings
         ),
     ]

@@ -18,6 +18,14 @@ extension ControllerSettings.TLSSettings {
         do { privateKey = try NIOSSLPrivateKey(file: key, format: .pem) } catch {
             throw InvalidInput("cannot read the TLS key \(key): \(error)")
         }
+        // Said here in words: TLS itself would only fail later with `failedToLoadCertificate`.
+        if let keyPEM = try? String(contentsOfFile: key, encoding: .utf8), let certificatePEM = try? String(contentsOfFile: certificate, encoding: .utf8),
+            keyMatchesCertificate(keyPEM: keyPEM, certificatePEM: certificatePEM) == false
+        {
+            throw InvalidInput(
+                "the TLS key \(key) does not match the certificate \(certificate): give the key the certificate was made with (sluiced tls init writes server-key.pem beside server.pem)"
+            )
+        }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
@@ -44,7 +52,9 @@ extension ControllerSettings.TLSSettings {
         } catch {
             throw InvalidInput("cannot read the CA files \(authority), \(authorityKey): \(error.localizedDescription)")
         }
-        return try CertificateAuthority(certificatePEM: certificatePEM, privateKeyPEM: keyPEM)
+        do { return try CertificateAuthority(certificatePEM: certificatePEM, privateKeyPEM: keyPEM) } catch {
+            throw InvalidInput("\(error.message) (CA certificate \(authority), CA key \(authorityKey))")
+        }
     }
 
     /// A private key readable by its group or other users is refused, as ssh does.

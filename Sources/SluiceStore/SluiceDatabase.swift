@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GRDB
 import SluiceCore
 
@@ -46,6 +51,8 @@ public struct SluiceDatabase: Sendable {
             } catch {
                 throw StoreError.incompatibleSchema("cannot open \(path): \(describe(error))")
             }
+        } else {
+            try createPrivateDatabaseFile(path)
         }
         let pool: DatabasePool
         do {
@@ -92,6 +99,23 @@ public struct SluiceDatabase: Sendable {
         // batch of heartbeats that change nothing but the time (see `GroupCommit`).
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -16384; PRAGMA synchronous = FULL") }
         return config
+    }
+}
+
+/// Creates the empty database file with mode 0600 before SQLite opens it, whatever the umask:
+/// SQLite gives its `-wal` and `-shm` files the mode of the database file, so none of the three
+/// is readable by other users (token hashes, the fleet's inventory, policies with their
+/// commands). A file that someone else creates meanwhile is left as it is.
+func createPrivateDatabaseFile(_ path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+    if fd < 0 {
+        if errno == EEXIST { return }
+        throw StoreError.incompatibleSchema("cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(fd) }
+    // The umask can only take bits away from 0600; set it exactly all the same.
+    guard fchmod(fd, 0o600) == 0 else {
+        throw StoreError.incompatibleSchema("cannot make \(path) mode 0600: \(String(cString: strerror(errno)))")
     }
 }
 

@@ -145,6 +145,20 @@ public func fingerprintSHA256(ofCertificatePEM pem: String) -> String? {
     return SHA256.hash(data: serializer.serializedBytes).map { String(format: "%02x", $0) }.joined()
 }
 
+/// Whether `keyPEM` holds the private key of the first certificate in `certificatePEM` (a
+/// server certificate file may carry its chain after it): true or false, or nil when this
+/// check cannot read one of them (a key type it does not know), and TLS has the last word.
+public func keyMatchesCertificate(keyPEM: String, certificatePEM: String) -> Bool? {
+    guard let documents = try? PEMDocument.parseMultiple(pemString: keyPEM),
+        let keyDocument = documents.first(where: { $0.discriminator.hasSuffix("PRIVATE KEY") }),
+        let key = try? Certificate.PrivateKey(pemDocument: keyDocument),
+        let certificates = try? PEMDocument.parseMultiple(pemString: certificatePEM),
+        let first = certificates.first(where: { $0.discriminator == "CERTIFICATE" }),
+        let certificate = try? Certificate(pemDocument: first)
+    else { return nil }
+    return key.publicKey == certificate.publicKey
+}
+
 /// The common name of a certificate's subject, if it has one.
 public func commonName(ofCertificateDER der: [UInt8]) -> String? {
     guard let certificate = try? Certificate(derEncoded: der) else { return nil }

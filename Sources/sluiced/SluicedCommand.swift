@@ -78,6 +78,11 @@ struct Serve: AsyncParsableCommand {
         var configured = try store.settings(listen: listen)
         try tls.apply(to: &configured)
         let settings = configured
+        // Unusable TLS files (a key of another certificate) are refused in one line before the
+        // database is created or anything is logged; buildApplication loads them again.
+        try settings.checkTransport()
+        _ = try settings.tls?.serverConfiguration()
+        _ = try settings.tls?.signingAuthority()
         let database = try store.open(settings)
         let checkpoints = try database.startBackgroundCheckpoints()
         defer { checkpoints.stop() }

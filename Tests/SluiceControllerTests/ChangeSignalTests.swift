@@ -173,4 +173,34 @@ struct ChangeSignalTests {
         #expect(await finishes(poll))
         #expect(signal.waiterCount == 0, "the cancelled long-poll is no longer registered under its host")
     }
+
+    /// Graceful shutdown: parked long-polls return at once and later ones do not park, so a
+    /// stop does not wait for the longest poll; the reconciler's wait is not ended by it.
+    @Test func closingLongPollsEndsEveryParkedAndLaterHostWaitButNotTheGeneralOnes() async throws {
+        // Given two hosts' long-polls and the reconciler parked with an hour to go
+        let signal = ChangeSignal()
+        let seen = signal.current
+        let reconciler = Task { await signal.wait(after: seen, timeout: Self.hour) }
+        let pollA = Task { await signal.wait(host: try! HostID(parsing: "dns1"), after: seen, timeout: Self.hour) }
+        let pollB = Task { await signal.wait(host: try! HostID(parsing: "dns2"), after: seen, timeout: Self.hour) }
+        #expect(await parked(signal, 3))
+
+        // When the controller shuts down gracefully
+        signal.closeLongPolls()
+
+        // Then both polls return, with no generation moved, and the reconciler stays parked
+        #expect(await finishes(pollA))
+        #expect(await finishes(pollB))
+        #expect(signal.longPollsClosed)
+        #expect(signal.current == seen)
+        #expect(signal.waiterCount == 1)
+
+        // And a long-poll that starts afterwards returns at once instead of parking
+        #expect(await finishes(Task { await signal.wait(host: try! HostID(parsing: "dns3"), after: seen, timeout: Self.hour) }))
+        #expect(signal.waiterCount == 1)
+
+        reconciler.cancel()
+        #expect(await finishes(reconciler))
+        #expect(signal.waiterCount == 0)
+    }
 }

@@ -18,8 +18,7 @@ struct ClientCancellationTests {
             let agent = try SluiceHTTPClient(controller: "http://127.0.0.1:\(try #require(client.port))", token: token)
             // Nothing to do: the first poll ends after its second; the next one, knowing that, parks.
             let first = try await agent.pollAssignment(host: Fixtures.host("dns1"), known: nil, waitSeconds: 1)
-            // (Short, as sluiced keeps a parked poll whose client left until its wait ends, and the
-            // test server waits for it before it stops.)
+            // (Short, as sluiced keeps a parked poll whose client left until its wait ends.)
             let parked = Task { try await agent.pollAssignment(host: Fixtures.host("dns1"), known: first.etag, waitSeconds: 4) }
             try await Task.sleep(for: .milliseconds(300))
             parked.cancel()

@@ -339,6 +339,51 @@ struct RolloutAPITests {
         }
     }
 
+    /// Regression (security probe): `/v1/rollouts/01` was rollout 1. An id in a path is read
+    /// one way only; every other spelling of an existing rollout's or assignment's id is a 400
+    /// naming the id and the text, on every route that takes one, and changes nothing.
+    @Test func anIdInThePathWithALeadingZeroSignSpaceOrPastInt64IsRefusedWith400AndChangesNothing() async throws {
+        let harness = try ControllerHarness()
+        let operatorToken = try Self.operatorToken(harness)
+        try await Self.application(harness).test(.router) { client in
+            let hosts = try await Self.enrollFleet(client, harness)
+            let id = try await Self.createRollout(client, token: operatorToken)
+            try Self.reconcile(harness)
+            let assignment = try #require(try await Self.poll(client, hosts["dns1"]!, query: "wait=0").assignment)
+            #expect(id == 1 && assignment.id == 1, "the spellings below are of 1: rollout \(id), assignment \(assignment.id)")
+            let before = try Self.state(harness)
+
+            // The router hands over the segment as sent, percent escapes included.
+            let spellings = [
+                "01", "0001", "+1", "%2B1", "%201", "1%20", "%091", "%EF%BC%91", "1e0", "0x1", "9223372036854775808", "18446744073709551617",
+            ]
+            let requests: [(HTTPRequest.Method, String, String, String, ByteBuffer?)] = [
+                (.get, "/v1/rollouts/{}", "rollout id", harness.viewer, nil),
+                (.get, "/v1/rollouts/{}/history", "rollout id", harness.viewer, nil),
+                (.post, "/v1/rollouts/{}/pause", "rollout id", operatorToken, jsonBody(DecisionRequest(reason: "hold"))),
+                (.post, "/v1/rollouts/{}/approve", "rollout id", operatorToken, ByteBuffer(string: "{}")),
+                (.post, "/v1/hosts/dns1/assignments/{}/steps", "assignment id", hosts["dns1"]!, jsonBody(ApplyStepReport(step: .started, detail: "go"))),
+            ]
+            for segment in spellings {
+                for (method, template, what, token, body) in requests {
+                    let uri = template.replacingOccurrences(of: "{}", with: segment)
+                    let (status, message) = try await client.execute(uri: uri, method: method, headers: bearer(token), body: body) {
+                        (Int($0.status.code), errorBody($0).message)
+                    }
+                    #expect(status == 400, "\(method) \(uri) answered \(status): \(message)")
+                    #expect(
+                        message == "path: \(what) must be a whole number from 1 to 9223372036854775807 in plain digits (no sign, leading zero or space), not \"\(segment)\"",
+                        "\(method) \(uri)")
+                }
+            }
+            #expect(try Self.state(harness) == before, "a refused id changed something")
+
+            // The one spelling of the id still works.
+            try await client.execute(uri: "/v1/rollouts/1", method: .get, headers: bearer(harness.viewer)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/rollouts/1/history", method: .get, headers: bearer(harness.viewer)) { #expect($0.status == .ok) }
+        }
+    }
+
     /// Regression: `ChangeSignal.wait` returns at once in a cancelled task, so the poll loop
     /// used to spin on the database (a whole core) until `wait` ran out.
     @Test func aCancelledLongPollEndsAtOnceInsteadOfSpinningUntilItsWaitRunsOut() async throws {
@@ -405,11 +450,11 @@ struct RolloutAPITests {
             // Rollout ids.
             for text in ["abc", "0", "-1", "1.5", "99999999999999999999"] {
                 try await expectRefused(
-                    .get, "/v1/rollouts/\(text)", token: harness.viewer, 400, { $0 == "path: rollout id must be a positive whole number" },
+                    .get, "/v1/rollouts/\(text)", token: harness.viewer, 400, { $0.hasPrefix("path: rollout id must be a whole number from 1 to ") },
                     "GET rollout \(text)")
                 try await expectRefused(
                     .post, "/v1/rollouts/\(text)/pause", token: operatorToken, body: pause, 400,
-                    { $0 == "path: rollout id must be a positive whole number" }, "pause rollout \(text)")
+                    { $0.hasPrefix("path: rollout id must be a whole number from 1 to ") }, "pause rollout \(text)")
             }
 
             // The long-poll's wait.

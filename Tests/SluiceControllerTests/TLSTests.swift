@@ -165,6 +165,46 @@ import Testing
         #expect(throws: InvalidInput.self) { try tls.serverConfiguration() }
     }
 
+    /// Regression (security probe): a key of another certificate only got NIOSSL's
+    /// `failedToLoadCertificate`. It is refused in one line that names both files, before
+    /// anything listens.
+    @Test func aKeyThatDoesNotMatchTheCertificateIsRefusedInOneLineNamingBothFiles() throws {
+        let files = try Files()
+        defer { files.remove() }
+        // A second server certificate of the same CA, with its own key.
+        let other = try files.authority.issueServerCertificate(names: ["127.0.0.1"], now: Date(), days: 30)
+        try files.write(other.privateKeyPEM, to: "other-key.pem", mode: 0o600)
+        let otherKey = files.dir.appendingPathComponent("other-key.pem").path
+
+        var settings = ControllerSettings()
+        settings.port = 0
+        settings.tls = .init(certificate: files.cert, key: otherKey)
+        let expected =
+            "the TLS key \(otherKey) does not match the certificate \(files.cert): give the key the certificate was made with (sluiced tls init writes server-key.pem beside server.pem)"
+        #expect(throws: InvalidInput(expected)) { try settings.tls!.serverConfiguration() }
+        // What sluiced calls: refused the same way before a socket is opened.
+        #expect(throws: InvalidInput(expected)) {
+            _ = try buildApplication(settings: settings, database: try SluiceDatabase.inMemory(), logger: Logger(label: "tls-test"), runReconciler: false)
+        }
+
+        // The pair that belongs together still loads.
+        settings.tls = .init(certificate: files.cert, key: files.key)
+        _ = try settings.tls!.serverConfiguration()
+    }
+
+    @Test func aCAKeyOfAnotherCAIsRefusedNamingBothFiles() throws {
+        let files = try Files()
+        let other = try Files()
+        defer {
+            files.remove()
+            other.remove()
+        }
+        let tls = ControllerSettings.TLSSettings(certificate: files.cert, key: files.key, authority: files.ca, authorityKey: other.caKey)
+        #expect(throws: InvalidInput("the CA key does not belong to the CA certificate (CA certificate \(files.ca), CA key \(other.caKey))")) {
+            _ = try tls.signingAuthority()
+        }
+    }
+
     // MARK: Mutual TLS
 
     /// Enrolls `host` over https with a certificate signing request, as the agent does.
@@ -210,6 +250,48 @@ import Testing
             // Operators need no client certificate.
             let admin = try SluiceHTTPClient(controller: url, token: try Self.adminToken(database), tls: ClientTLS(caFile: files.ca))
             #expect(try await admin.listHosts().hosts.count == 1)
+        }
+    }
+
+    /// Regression (security probe): under mutual TLS an enrollment without a certificate
+    /// request answered 201 with a host id that no request could use and that could never
+    /// enroll again. It is refused before the token's use is spent or the host is made.
+    @Test func enrollingWithoutACertificateRequestUnderMutualTLSIsRefusedAndSpendsNothing() async throws {
+        let files = try Files()
+        defer { files.remove() }
+        let database = try SluiceDatabase.inMemory()
+        try await Self.withController(files, mutual: true, database: database) { url in
+            let bootstrap = try database.createEnrollmentToken(
+                name: "boot", uses: 1, expiresAtMs: Int64.max / 2, labels: nil, actor: .local("root"), nowMs: 0)
+            func usesLeft() throws -> Int? {
+                let tokens = try database.listTokens(kind: .enrollment, nowMs: 0)
+                return tokens.first(where: { $0.keyID == bootstrap.keyID })?.usesLeft
+            }
+            let host = try HostID(parsing: "ns1.fra")
+            let client = try SluiceHTTPClient(controller: url, token: bootstrap.token, tls: ClientTLS(caFile: files.ca))
+
+            let error = await Self.failure { _ = try await client.enroll(EnrollRequest(hostID: host, labels: Labels())) }
+            guard case .api(let status, _, let message) = error else {
+                Issue.record("expected 400, got \(String(describing: error))")
+                return
+            }
+            #expect(status == 400)
+            #expect(
+                message
+                    == "clientCertificateRequest: required, as this controller requires client certificates on agent routes; send a certificate signing request for the host's key (sluice-agent does)"
+            )
+            #expect(try usesLeft() == 1, "the refused enrollment spent a use of the token")
+            #expect(try database.hostDetail(host, nowMs: 0, staleAfterMs: 1) == nil, "the refused enrollment made the host")
+            #expect(try database.auditEvents(hostID: host).isEmpty, "the refused enrollment was audited as one")
+
+            // The same host id, with a request, enrolls with that one use and is served.
+            let request = try ClientCertificateRequest(host: host)
+            let enrolled = try await client.enroll(EnrollRequest(hostID: host, labels: Labels(), clientCertificateRequest: request.requestPEM))
+            let certificate = try #require(enrolled.clientCertificate)
+            #expect(try usesLeft() == 0)
+            let agent = try SluiceHTTPClient(
+                controller: url, token: enrolled.token, tls: ClientTLS(caFile: files.ca, certificatePEM: certificate, keyPEM: request.privateKeyPEM))
+            #expect(try await agent.host(host).summary.id == host)
         }
     }
 

@@ -70,6 +70,28 @@ struct TLSLiveTests {
         #expect(try controller.stop(signal: SIGTERM) == 0, "sluiced did not shut down cleanly:\n\(controller.log)")
     }
 
+    /// Regression (security probe): the key of another `tls init` only got
+    /// `failedToLoadCertificate`; sluiced now says which files do not belong together.
+    @Test func sluicedGivenTheKeyOfAnotherCertificateSaysSoInOneLineNamingBothFiles() throws {
+        let dir = NSTemporaryDirectory() + "sluice-tls-live-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["first", "second"] {
+            let made = try runProgram("sluiced", ["tls", "init", "--dir", "\(dir)/\(name)", "--name", "127.0.0.1"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let cert = "\(dir)/first/server.pem", key = "\(dir)/second/server-key.pem"
+        let refused = try runProgram(
+            "sluiced", ["--db", dir + "/s.sqlite", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        #expect(refused.status != 0)
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "expected one line, got:\n\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("the TLS key \(key) does not match the certificate \(cert)") && !refused.stderr.contains("failedToLoad"),
+            "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/s.sqlite"), "refused, but it created the database first")
+    }
+
     @Test func sluicedRefusesPlainHTTPOffLoopback() throws {
         let dir = NSTemporaryDirectory() + "sluice-tls-live-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -18,6 +18,8 @@ public final class ChangeSignal: Sendable {
         /// so nothing is resumed twice.
         var general: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var byHost: [HostID: [UInt64: CheckedContinuation<Void, Never>]] = [:]
+        /// Set once by `closeLongPolls` (graceful shutdown), never cleared.
+        var longPollsClosed = false
 
         /// Removes and returns the woken waiters, newest first. Long-polls park for many
         /// seconds while the reconciler parks again after every pass, so it runs ahead of
@@ -48,6 +50,22 @@ public final class ChangeSignal: Sendable {
     /// How many waiters are parked now (for tests).
     var waiterCount: Int { state.withLock { $0.general.count + $0.byHost.values.reduce(0) { $0 + $1.count } } }
 
+    /// Whether `closeLongPolls` was called: a long-poll then answers with what it has.
+    public var longPollsClosed: Bool { state.withLock { $0.longPollsClosed } }
+
+    /// Graceful shutdown: every host's long-poll, parked now or starting later, returns at once
+    /// (the agent polls again, and finds the controller back or another one), so a stop does not
+    /// wait for the longest poll's wait to run out. General waiters (the reconciler) are left alone.
+    public func closeLongPolls() {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.longPollsClosed = true
+            let parked = state.byHost.values.flatMap(\.values)
+            state.byHost.removeAll()
+            return parked
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
     /// Anything may have changed: everyone waiting looks again.
     public func signal() {
         for continuation in state.withLock({ $0.take(hosts: nil) }) { continuation.resume() }
@@ -66,10 +84,11 @@ public final class ChangeSignal: Sendable {
     }
 
     /// A host's long-poll: returns when `signal()` or a `signal(hosts:)` naming `host` comes
-    /// after `seen`, `timeout` passes, or the calling task is cancelled; at once if the
-    /// generation already moved past `seen` (then for any host: the caller looks again).
+    /// after `seen`, `timeout` passes, the calling task is cancelled, or `closeLongPolls()` is
+    /// called; at once if the generation already moved past `seen` (then for any host: the
+    /// caller looks again) or long-polls are closed.
     public func wait(host: HostID?, after seen: UInt64, timeout: Duration) async {
-        guard timeout > .zero, current == seen, !Task.isCancelled else { return }
+        guard timeout > .zero, current == seen, !Task.isCancelled, host == nil || !longPollsClosed else { return }
         // Two children: the park, and a timer that ends it by cancelling it. Cancelling the
         // caller cancels both.
         await withTaskGroup(of: Void.self) { group in
@@ -81,7 +100,7 @@ public final class ChangeSignal: Sendable {
     }
 
     /// Parks until a signal for `host` (or for everyone) moves the generation past `seen`,
-    /// or this task is cancelled.
+    /// this task is cancelled, or (for a host) long-polls are closed.
     private func park(host: HostID?, after seen: UInt64) async {
         let id = state.withLock { state in
             state.nextWaiter &+= 1
@@ -93,7 +112,7 @@ public final class ChangeSignal: Sendable {
                 // signal or a cancellation that came first is seen here, one that comes later
                 // finds the continuation registered.
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.generation != seen || Task.isCancelled { return true }
+                    if state.generation != seen || Task.isCancelled || (host != nil && state.longPollsClosed) { return true }
                     if let host {
                         state.byHost[host, default: [:]][id] = continuation
                     } else {

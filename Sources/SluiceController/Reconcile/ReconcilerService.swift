@@ -40,7 +40,13 @@ public struct ReconcilerService: Service {
             } catch {
                 logger.error("reconcile pass failed: \(error)")
             }
-            await signal.wait(after: seen, timeout: .milliseconds(Int64(settings.reconcileIntervalMs)))
+            // A graceful shutdown ends the wait (a signal moves the generation past `seen`), so a
+            // stop does not wait for the rest of the interval.
+            await withGracefulShutdownHandler {
+                await signal.wait(after: seen, timeout: .milliseconds(Int64(settings.reconcileIntervalMs)))
+            } onGracefulShutdown: {
+                signal.signal()
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import ServiceLifecycle
 import SluiceAPI
 import SluiceCore
 import SluiceStore
@@ -33,26 +34,31 @@ struct AgentRoutes {
             } ?? 0
             let known = request.uri.queryParameters.get("known")
             let deadline = ContinuousClock.now.advanced(by: .seconds(wait))
-            while true {
-                let seen = signal.current
-                // A host revoked while it waits gets its answer now, not at the end of the wait.
-                if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
-                // Every change wakes every long-poll: compare on the assignment's id and state
-                // alone, and read its instructions only to answer.
-                let current = try database.currentAssignmentState(for: host)
-                let etag = current.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
-                if etag != known || ContinuousClock.now >= deadline || Task.isCancelled {
-                    let assignment = current == nil ? nil : try database.currentAssignment(for: host)
-                    return JSONResponse(AssignmentPoll(etag: assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none", assignment: assignment))
+            // On a graceful shutdown (SIGTERM) a parked poll answers at once, as if its wait had
+            // run out: the stop does not wait for the longest poll, and the agent polls again.
+            return try await withGracefulShutdownHandler {
+                while true {
+                    let seen = signal.current
+                    // A host revoked while it waits gets its answer now, not at the end of the wait.
+                    if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
+                    // Every change wakes every long-poll: compare on the assignment's id and state
+                    // alone, and read its instructions only to answer.
+                    let current = try database.currentAssignmentState(for: host)
+                    let etag = current.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
+                    if etag != known || ContinuousClock.now >= deadline || Task.isCancelled || signal.longPollsClosed {
+                        let assignment = current == nil ? nil : try database.currentAssignment(for: host)
+                        return JSONResponse(
+                            AssignmentPoll(etag: assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none", assignment: assignment))
+                    }
+                    await signal.wait(host: host, after: seen, timeout: deadline - ContinuousClock.now)
                 }
-                await signal.wait(host: host, after: seen, timeout: deadline - ContinuousClock.now)
+            } onGracefulShutdown: {
+                signal.closeLongPolls()
             }
         }
 
         api.add(.reportStep) { request, context, caller in
-            guard let text = context.parameters.get("assignmentID"), let id = Int64(text), id > 0 else {
-                throw APIError.invalid("path: assignment id must be a positive whole number")
-            }
+            let id = try context.pathID("assignmentID", naming: "assignment id")
             let report = try await request.decodeJSON(ApplyStepReport.self, context: context)
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             if let output = report.output { try checkText(output, field: "output", max: 64_000, allowEmpty: true, multiline: true) }

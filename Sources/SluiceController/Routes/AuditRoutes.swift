@@ -25,10 +25,7 @@ struct AuditRoutes {
         }
 
         api.add(.rolloutHistory) { _, context, _ in
-            guard let text = context.parameters.get("rolloutID"), let id = Int64(text), id > 0 else {
-                throw APIError.invalid("path: rollout id must be a positive whole number")
-            }
-            return JSONResponse(try database.rolloutHistory(id))
+            JSONResponse(try database.rolloutHistory(try context.pathID("rolloutID", naming: "rollout id")))
         }
     }
 }

@@ -25,6 +25,14 @@ struct FleetRoutes {
             guard case .enrollment(_, let keyID) = caller.principal else { throw APIError.forbidden("an enrollment token is required") }
             try AuthenticationMiddleware.limitAddress(enrollmentLimiter, context.remoteAddress)
             let enrollment = try await request.decodeJSON(EnrollRequest.self, context: context)
+            // Agent routes will refuse a host without the certificate only enrollment hands out:
+            // enrolling one without a request would spend a use of the token on a host id that
+            // can never report, nor ever enroll again.
+            if settings.tls?.requireClientCertificates == true, authority != nil, enrollment.clientCertificateRequest == nil {
+                throw APIError.invalid(
+                    "clientCertificateRequest: required, as this controller requires client certificates on agent routes; send a certificate signing request for the host's key (sluice-agent does)"
+                )
+            }
             // The certificate is made first: a bad request then enrolls nothing.
             var certificate: String?
             // Checked with or without a CA: an over-long request is invalid either way (found by scripts/fuzz-api).

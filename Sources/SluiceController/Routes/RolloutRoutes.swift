@@ -87,10 +87,7 @@ struct RolloutRoutes {
     }
 
     func rolloutID(_ context: SluiceRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("rolloutID"), let id = Int64(text), id > 0 else {
-            throw APIError.invalid("path: rollout id must be a positive whole number")
-        }
-        return id
+        try context.pathID("rolloutID", naming: "rollout id")
     }
 
     /// `wave`, when given, is a name: never empty (`minLength: 1` in the document; found by
