@@ -19,12 +19,7 @@ struct ErrorMiddlewareTests {
 
         /// Waits until a line contains `text`, up to `limit`: whether one did.
         func waitForLine(containing text: String, within limit: Duration = .seconds(10)) async throws -> Bool {
-            let deadline = ContinuousClock.now + limit
-            while ContinuousClock.now < deadline {
-                if all.contains(where: { $0.text.contains(text) }) { return true }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            return false
+            try await eventually(within: limit) { all.contains { $0.text.contains(text) } }
         }
     }
 
@@ -63,10 +58,7 @@ struct ErrorMiddlewareTests {
                 "POST /v1/rollouts/plan HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"policy\":")
             // Close only once the controller has read what was sent, so it is reading the body.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !LoopbackConnection.delivered(fromPort: connection.localPort, toPort: port), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            _ = try await eventually(within: .seconds(10)) { LoopbackConnection.delivered(fromPort: connection.localPort, toPort: port) }
             connection.close(reset: reset)
             #expect(
                 try await log.waitForLine(containing: "POST /v1/rollouts/plan: client disconnected mid-request"),

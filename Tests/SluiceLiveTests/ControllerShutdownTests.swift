@@ -36,10 +36,8 @@ struct ControllerShutdownTests {
                 + "Authorization: Bearer \(token)\r\nConnection: close\r\n\r\n")
         // In flight once sluiced has read the request: the kernel acknowledged every byte sent
         // and none waits in sluiced's receive queue.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !LoopbackConnection.delivered(fromPort: poll.localPort, toPort: port) {
-            guard ContinuousClock.now < deadline else { throw LiveError("sluiced did not read the long-poll within 10 s:\n\(controller.log)") }
-            try await Task.sleep(for: .milliseconds(10))
+        guard try await eventually(within: .seconds(10), { LoopbackConnection.delivered(fromPort: poll.localPort, toPort: port) }) else {
+            throw LiveError("sluiced did not read the long-poll within 10 s:\n\(controller.log)")
         }
 
         let stopping = ContinuousClock.now

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceAgent
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// The fleet lab (`scripts/fleet-lab`) driven from a test: real `sluiced` over mutual TLS,
@@ -201,13 +202,9 @@ struct FleetLab: Sendable {
     /// reads the current state.
     static func poll(_ what: String, timeout: Duration, interval: Duration = .milliseconds(250),
                      _ check: () async throws -> Bool, describe: () -> String = { "" }) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline {
-            if try await check() { return }
-            try await clock.sleep(for: interval)
+        guard try await eventually(within: timeout, every: interval, check) else {
+            throw LiveError("timed out after \(timeout) waiting for \(what); \(describe())")
         }
-        throw LiveError("timed out after \(timeout) waiting for \(what); \(describe())")
     }
 
     static func describe(_ detail: RolloutDetail) -> String {
