@@ -48,10 +48,20 @@ public struct AssignmentPoll: Sendable, Codable, Equatable {
     /// Opaque; pass it back as `known` to wait for the next change.
     public var etag: String
     public var assignment: HostAssignment?
-    public init(etag: String, assignment: HostAssignment?) {
+    /// A plan's question: what apt would do with these pins here. Answer it with
+    /// `POST /v1/hosts/{id}/simulations/{simulationID}`; it changes nothing on the host.
+    public var simulation: SimulationRequest?
+    public init(etag: String, assignment: HostAssignment?, simulation: SimulationRequest? = nil) {
         self.etag = etag
         self.assignment = assignment
+        self.simulation = simulation
     }
+}
+
+/// `POST /v1/hosts/{id}/simulations/{simulationID}` answer.
+public struct SimulationAccepted: Sendable, Codable, Equatable {
+    public var simulationID: Int64
+    public init(simulationID: Int64) { self.simulationID = simulationID }
 }
 
 /// The assignment's state after a step report.

@@ -37,6 +37,10 @@ extension SluiceHTTPClient {
         return try await send("GET", "/v1/hosts/\(host)/assignment", query: query)
     }
 
+    public func reportSimulation(host: HostID, id: String, _ report: SimulationReport) async throws {
+        let _: SimulationAccepted = try await send("POST", "/v1/hosts/\(host)/simulations/\(id)", body: report)
+    }
+
     public func reportStep(host: HostID, assignment: Int64, _ report: ApplyStepReport) async throws -> StepAccepted {
         try await send("POST", "/v1/hosts/\(host)/assignments/\(assignment)/steps", body: report)
     }

@@ -18,14 +18,16 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuthenticationMiddleware(database: database, clock: clock, limiter: RateLimiter(settings.rateLimit)))
     let api = APIRouter(router: router, requireClientCertificates: settings.tls?.requireClientCertificates ?? false)
+    let simulations = SimulationBoard()
     FleetRoutes(
         database: database, clock: clock, settings: settings, authority: authority, enrollmentLimiter: RateLimiter(settings.enrollmentRateLimit)
     ).register(on: api)
     TokenRoutes(database: database, clock: clock).register(on: api)
     RolloutRoutes(
-        database: database, clock: clock, settings: settings, policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), signal: signal
+        database: database, clock: clock, settings: settings, policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), signal: signal,
+        simulations: simulations
     ).register(on: api)
-    AgentRoutes(database: database, clock: clock, signal: signal).register(on: api)
+    AgentRoutes(database: database, clock: clock, signal: signal, simulations: simulations).register(on: api)
     HostRoutes(database: database, clock: clock, signal: signal).register(on: api)
     AuditRoutes(database: database).register(on: api)
     return router

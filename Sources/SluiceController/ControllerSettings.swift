@@ -29,6 +29,9 @@ public struct ControllerSettings: Sendable, Equatable {
     /// A connection that sends nothing for this long (a slow or stalled client) is closed.
     /// Long polls are not cut: the limit applies while reading a request, not while answering.
     public var idleTimeoutSeconds = 30
+    /// How long `rollout plan` and `rollout create` wait for the agents' `apt-get -s` answers;
+    /// 0 asks none (the plan then says nothing about dependencies).
+    public var planSimulationTimeoutSeconds = 20
 
     public init() {}
 
@@ -97,10 +100,12 @@ public struct ControllerSettings: Sendable, Equatable {
     /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`,
     /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
     /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
-    /// `burst`), `idle_timeout`.
+    /// `burst`), `idle_timeout`, `plan_simulation_timeout`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(
-            allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout"])
+            allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout",
+                "plan_simulation_timeout",
+            ])
         for (key, path) in [("rate_limit", \ControllerSettings.rateLimit), ("enrollment_rate_limit", \ControllerSettings.enrollmentRateLimit)] {
             guard let value = root[key] else { continue }
             let map = try value.mapping(allowed: ["per_second", "burst"])
@@ -114,6 +119,11 @@ public struct ControllerSettings: Sendable, Equatable {
             let seconds = try value.seconds()
             guard (1...3600).contains(seconds) else { throw value.error("must be between 1s and 1h") }
             idleTimeoutSeconds = Int(seconds)
+        }
+        if let value = root["plan_simulation_timeout"] {
+            let seconds = try value.seconds()
+            guard (0...300).contains(seconds) else { throw value.error("must be between 0s and 5m") }
+            planSimulationTimeoutSeconds = Int(seconds)
         }
         if let tls = root["tls"] {
             let map = try tls.mapping(allowed: ["cert", "key", "ca", "ca_key", "require_client_cert"])

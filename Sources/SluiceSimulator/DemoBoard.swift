@@ -62,6 +62,7 @@ public enum DemoBoard {
     public enum HostState: String, Sendable, CaseIterable, Comparable {
         case failed
         case rolledBack = "rolled back"
+        case refused
         case silent
         case starting, applying, verifying, soaking
         case held, pending
@@ -90,6 +91,7 @@ public enum DemoBoard {
             case .verifying: self = .verifying
             case .succeeded: self = wave == .soaking ? .soaking : wave == .passed ? .healthy : .succeeded
             case .rolledBack: self = .rolledBack
+            case .refused: self = .refused
             case .failed: self = .failed
             case .cancelled: self = .cancelled
             }

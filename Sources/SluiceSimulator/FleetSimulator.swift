@@ -156,5 +156,7 @@ struct RecordingBackend: PackageBackend {
     }
 
     func recover(report: @escaping RecoveryReporter) async -> RecoveredApply? { nil }
+
+    func simulate(_ pins: [PackagePin]) async -> SimulationReport { await inner.simulate(pins) }
 }
 

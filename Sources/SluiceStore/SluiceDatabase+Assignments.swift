@@ -75,7 +75,13 @@ extension SluiceDatabase {
                 guard from == .applying || from == .verifying, let outcome = report.outcome else {
                     throw StoreError.conflict("assignment \(assignment) is \(from.rawValue); a finished step needs an outcome and an apply in progress")
                 }
-                to = outcome == .succeeded ? .succeeded : (outcome == .failed ? .failed : .rolledBack)
+                to =
+                    switch outcome {
+                    case .succeeded: .succeeded
+                    case .failed: .failed
+                    case .preflightFailed, .unhealthyBeforeApply: .refused
+                    case .rolledBackBeforeRestart, .rolledBackAfterRestart: .rolledBack
+                    }
             default:
                 guard from == .applying || from == .verifying else { throw StoreError.conflict("assignment \(assignment) is \(from.rawValue)") }
                 to = from

@@ -70,6 +70,7 @@ extension SluiceDatabase {
         let encoder = JSONEncoder.sorted
         let policyJSON = String(decoding: try encoder.encode(policy), as: UTF8.self)
         let warnings = String(decoding: try encoder.encode(plan.warnings), as: UTF8.self)
+        let simulation = try plan.simulation.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         return try writer.write { db in
             if let open = try Int64.fetchOne(
                 db, sql: "SELECT id FROM rollouts WHERE policy_name = ? AND state IN ('running', 'paused')", arguments: [policy.name])
@@ -85,9 +86,9 @@ extension SluiceDatabase {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO rollouts (policy_name, policy, state, warnings, created_at_ms, created_by, updated_at_ms)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?)
-                    """, arguments: [policy.name, policyJSON, warnings, nowMs, actor.description, nowMs])
+                    INSERT INTO rollouts (policy_name, policy, state, warnings, simulation, created_at_ms, created_by, updated_at_ms)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?)
+                    """, arguments: [policy.name, policyJSON, warnings, simulation, nowMs, actor.description, nowMs])
             let id = db.lastInsertedRowID
             for pin in plan.packages {
                 try db.execute(sql: "INSERT INTO rollout_packages VALUES (?, ?, ?)", arguments: [id, pin.name.description, pin.version.description])
@@ -109,12 +110,17 @@ extension SluiceDatabase {
                 }
             }
             let summary = plan.waves.map { "\($0.name): \($0.hosts.count)" }.joined(separator: ", ")
+            var details = ["policy": policy.name, "waves": summary, "warnings": String(plan.warnings.count)]
+            if !plan.included.isEmpty { details["included"] = plan.included.map(\.description).joined(separator: " ") }
+            if let simulated = plan.simulation {
+                details["simulated"] = "\(simulated.groups.reduce(0) { $0 + $1.hosts.count }) answered, \(simulated.unknown.count) unknown"
+            }
             try appendAudit(
                 db,
                 AuditEvent(
                     atMs: nowMs, actor: actor.description, kind: "rollout.created", rolloutID: id,
                     package: plan.packages.map(\.description).joined(separator: " "),
-                    details: json(["policy": policy.name, "waves": summary, "warnings": String(plan.warnings.count)])))
+                    details: json(details)))
             return id
         }
     }
@@ -148,9 +154,11 @@ extension SluiceDatabase {
             }
             let hosts = try hostHealth(db)
             let warnings = try JSONDecoder().decode([String].self, from: Data((row["warnings"] as String).utf8))
+            let simulation = try (row["simulation"] as String?).map { try JSONDecoder().decode(PlanSimulation.self, from: Data($0.utf8)) }
             return RolloutDetail(
                 summary: summary, waves: waves, warnings: warnings,
-                waitingOn: RolloutDetail.waitingOn(rollout: status, assignments: all, hosts: hosts, staleAfterMs: staleAfterMs, nowMs: nowMs))
+                waitingOn: RolloutDetail.waitingOn(rollout: status, assignments: all, hosts: hosts, staleAfterMs: staleAfterMs, nowMs: nowMs),
+                simulation: simulation)
         }
     }
 

@@ -2,7 +2,7 @@ import SluiceCore
 
 extension PolicyLoader {
     /// One line for people: the name, each wave with its strategy, approval and soak, the
-    /// roles with checks, and the schedule.
+    /// roles with checks, the schedule, and the dependencies rule when it is not `refuse`.
     ///
     /// `security-updates: waves test (all, soak 2h) > canary (one-per-group, manual, soak 4h) > rest (batches 20%, soak 1h); roles: none; schedule: daily 03:00 Europe/Paris`
     public static func summary(of policy: Policy) -> String {
@@ -20,6 +20,7 @@ extension PolicyLoader {
         case .daily(let minute, let zone): line += "; schedule: daily \(clockText(minute)) \(zone)"
         case .onNewCandidates(let debounce): line += "; schedule: on new candidates, debounce \(durationText(debounce))"
         }
+        if policy.dependencies != .refuse { line += "; dependencies: \(policy.dependencies.rawValue)" }
         return line
     }
 

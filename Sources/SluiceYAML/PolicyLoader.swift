@@ -51,7 +51,7 @@ public enum PolicyLoader {
 
     // MARK: - The document
 
-    static let topKeys = ["name", "qualify", "groups", "schedule", "waves", "roles"]
+    static let topKeys = ["name", "qualify", "groups", "schedule", "waves", "roles", "dependencies"]
 
     /// The policy and its `name` value, for errors about the name in context of other files.
     static func loadLocated(_ text: String, file: String) throws(InvalidInput) -> (policy: Policy, name: YAMLValue) {
@@ -67,7 +67,9 @@ public enum PolicyLoader {
         let schedule = try top["schedule"].map(schedule)
         let roles = try top["roles"].map(roleTable) ?? [:]
         let waves = try waveList(root.required("waves", in: top), roles: roles)
-        let policy = Policy(name: name, qualify: qualify, groups: groups, waves: waves, roles: roles, schedule: schedule)
+        let dependencies = try top["dependencies"].map(dependencyRule) ?? .refuse
+        let policy = Policy(
+            name: name, qualify: qualify, groups: groups, waves: waves, roles: roles, schedule: schedule, dependencies: dependencies)
         return (policy, nameValue)
     }
 
@@ -97,6 +99,15 @@ public enum PolicyLoader {
                 "invalid \(what) \(quoted(text)): use 1 to 63 characters of a-z, 0-9, '-', '_', starting with a letter or digit")
         }
         return text
+    }
+
+    static func dependencyRule(_ value: YAMLValue) throws(InvalidInput) -> DependencyRule {
+        let text = try value.string()
+        guard let rule = DependencyRule(rawValue: text) else {
+            throw value.error(
+                "unknown dependencies rule \(quoted(text)): use \(DependencyRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return rule
     }
 
     // MARK: - qualify

@@ -215,7 +215,7 @@ struct DemoRun {
         let assignments = final.waves.flatMap(\.hosts)
         let sluiceHosts = assignments.map { a in
             let h = byID[a.hostID.rawValue]
-            let failedHere = a.state == .rolledBack || a.state == .failed
+            let failedHere = a.state.isFailure
             let downMs = failedHere ? intervals.filter { $0.host == a.hostID.rawValue }.reduce(Int64(0)) { $0 + $1.toMs - $1.fromMs } : 0
             let down = Int((Double(downMs) / 1000 * Self.compression).rounded())
             return Comparison.SluiceHost(host: a.hostID.rawValue, region: h?.region ?? "", role: h?.role ?? "", state: a.state, downSeconds: down)

@@ -37,7 +37,7 @@ struct RolloutCommand: AsyncParsableCommand {
 
         func run() async throws {
             let detail = try await global.client().createRollout(try selection.request())
-            try global.emit(detail) { render(detail) }
+            try global.emit(detail) { render(detail, showSimulation: true) }
         }
     }
 
@@ -123,11 +123,39 @@ func render(_ plan: RolloutPlan) -> String {
             out += "  batch \(i + 1): " + batch.map { "\($0.hostID) [\($0.capacityKey)]" }.joined(separator: ", ") + "\n"
         }
     }
+    if !plan.included.isEmpty { out += "included by the policy (dependencies): \(plan.included.map(\.description).joined(separator: " "))\n" }
+    if let simulation = plan.simulation { out += "\n" + render(simulation, set: plan.packages) }
     for warning in plan.warnings { out += "warning: \(warning)\n" }
+    if let refusal = plan.refusal { out += "\nrefused: \(TerminalText.escaped(refusal))\n" }
     return out
 }
 
-func render(_ detail: RolloutDetail) -> String {
+/// What apt on each host would do, identical hosts together; upgrades outside the set marked.
+func render(_ simulation: PlanSimulation, set: [PackagePin]) -> String {
+    var out = "what apt would do (apt-get -s on each host):\n"
+    let inSet = Set(set)
+    for group in simulation.groups {
+        out += "  \(group.hosts.map(\.description).joined(separator: ", ")):\n"
+        if let error = group.error {
+            out += "    apt refuses the set: \(TerminalText.escaped(error))\n"
+            continue
+        }
+        let outside = Set(group.outside.map(\.name))
+        for change in group.installs {
+            let verb = change.from == nil ? "install" : "upgrade"
+            let from = change.from.map { "\($0) -> " } ?? ""
+            let mark = outside.contains(change.name) ? (inSet.contains(change.pin) ? "   (outside the set; included)" : "   (outside the set)") : ""
+            out += "    \(verb) \(change.name) \(from)\(change.to)\(mark)\n"
+        }
+        for removal in group.removals { out += "    remove \(removal.name)\(removal.version.map { " \($0)" } ?? "")\n" }
+        if group.installs.isEmpty && group.removals.isEmpty { out += "    nothing to change\n" }
+    }
+    for host in simulation.unknown { out += "  \(host.hostID): unknown, \(TerminalText.escaped(host.reason))\n" }
+    return out
+}
+
+/// - Parameter showSimulation: add what apt said at creation (`rollout create` shows it; `status` does not repeat it).
+func render(_ detail: RolloutDetail, showSimulation: Bool = false) -> String {
     let s = detail.summary
     var out = "rollout \(s.id): \(s.policy), \(s.state.rawValue)\(s.reason.map { " (\($0))" } ?? "")\n"
     out += "packages: \(s.packages.map(\.description).joined(separator: " "))\ncreated \(ago(s.createdAtMs)) by \(s.createdBy)\n\n"
@@ -139,6 +167,7 @@ func render(_ detail: RolloutDetail) -> String {
             out += "  \(group): " + byGroup[group]!.map { "\($0.hostID) \($0.state.rawValue)" }.joined(separator: ", ") + "\n"
         }
     }
+    if showSimulation, let simulation = detail.simulation { out += "\n" + render(simulation, set: s.packages) }
     if !detail.waitingOn.isEmpty { out += "\nwaiting on:\n" + detail.waitingOn.map { "  - \($0)\n" }.joined() }
     for warning in detail.warnings { out += "warning: \(warning)\n" }
     return out

@@ -777,7 +777,16 @@ extension OpenAPIContractTests {
                 full: { HealthReport(healthy: false, detail: "unit named.service is failed") }, minimal: { HealthReport(healthy: true, detail: "") }),
             BodySample(
                 name: "AssignmentPoll", uses: [.response(.pollAssignment, 200)],
-                full: { AssignmentPoll(etag: "7-started", assignment: try fullAssignment()) }, minimal: { AssignmentPoll(etag: "none", assignment: nil) }),
+                full: {
+                    AssignmentPoll(
+                        etag: "7-started+q42", assignment: try fullAssignment(), simulation: SimulationRequest(id: "42", packages: [try pin()]))
+                },
+                minimal: { AssignmentPoll(etag: "none", assignment: nil) }),
+            BodySample(name: "SimulationReport", uses: [.request(.reportSimulation)], full: { try fullSimulationReport() },
+                minimal: { SimulationReport(installs: [try minimalChange()], removals: [try minimalRemoval()]) }),
+            BodySample(
+                name: "SimulationAccepted", uses: [.response(.reportSimulation, 200)], full: { SimulationAccepted(simulationID: 42) },
+                minimal: { SimulationAccepted(simulationID: 1) }),
             BodySample(
                 name: "HostAssignment", uses: [.component("HostAssignment")], full: { try fullAssignment() }, minimal: { try minimalAssignment() }),
             BodySample(name: "ApplyStepReport", uses: [.request(.reportStep)], full: { fullStepReport() }, minimal: { minimalStepReport() }),
@@ -802,6 +811,11 @@ extension OpenAPIContractTests {
                 name: "CreateRolloutRequest", uses: [.request(.planRollout), .request(.createRollout)],
                 full: { CreateRolloutRequest(policy: "dns", packages: [try pin()]) }, minimal: { CreateRolloutRequest(policy: "dns") }),
             BodySample(name: "RolloutPlan", uses: [.response(.planRollout, 200)], full: { try fullPlan() }, minimal: { try minimalPlan() }),
+            BodySample(
+                name: "PlanSimulation", uses: [.component("PlanSimulation")], full: { try fullSimulation() }, minimal: { try minimalSimulation() }),
+            BodySample(
+                name: "SimulationRequest", uses: [.component("SimulationRequest")],
+                full: { SimulationRequest(id: "42", packages: [try pin()]) }, minimal: { SimulationRequest(id: "1", packages: [try pin()]) }),
             BodySample(
                 name: "RolloutDetail",
                 uses: [
@@ -1057,7 +1071,7 @@ extension OpenAPIContractTests {
                     ],
                     include: ["bind9*", "libssl3"], exclude: ["linux-image-*"]),
                 groups: GroupRules(labels: ["role", "region"], maxUnavailable: 2), waves: waves(),
-                roles: ["dns-resolver": fullRoleChecks(), "dns-auth": fullRoleChecks()], schedule: schedule)
+                roles: ["dns-resolver": fullRoleChecks(), "dns-auth": fullRoleChecks()], schedule: schedule, dependencies: .includeFromQualifiedOrigins)
         }
 
         static func minimalPolicy() -> Policy {
@@ -1089,15 +1103,63 @@ extension OpenAPIContractTests {
                 try fleetHost("ns2.fra", ["role": "dns", "region": "fra", "environment": "production"]),
                 try fleetHost("ns1.ams", ["role": "dns", "region": "ams", "environment": "production"]),
             ]
-            return WavePlanner.plan(policy: policy, packages: [try pin()], hosts: hosts, nowMs: 1_700_000_060_000, staleAfterMs: 300_000)
+            var plan = WavePlanner.plan(policy: policy, packages: [try pin()], hosts: hosts, nowMs: 1_700_000_060_000, staleAfterMs: 300_000)
+            plan.simulation = try fullSimulation()
+            plan.included = [try PackagePin(parsing: "libc6=2.36-9+deb12u4")]
+            plan.refusal = "the set would also upgrade libfoo1 1.0-1 -> 1.1-1 on ns2.fra: not from an origin the policy qualifies"
+            return plan
+        }
+
+        static func fullSimulationReport() throws -> SimulationReport {
+            SimulationReport(
+                installs: [try fullChange()], removals: [try fullRemoval()],
+                error: "apt-get -s install: E: Unable to correct problems, you have held broken packages.")
+        }
+
+        static func fullChange() throws -> PackageChange {
+            PackageChange(name: try PackageName(parsing: "libc6"), from: try DebianVersion(parsing: "2.36-9"), to: try DebianVersion(parsing: "2.36-9+deb12u4"))
+        }
+
+        static func minimalChange() throws -> PackageChange {
+            PackageChange(name: try PackageName(parsing: "libnew1"), from: nil, to: try DebianVersion(parsing: "1.0-1"))
+        }
+
+        static func fullRemoval() throws -> PackageRemoval {
+            PackageRemoval(name: try PackageName(parsing: "bind9-utils"), version: try DebianVersion(parsing: "1:9.18.24-1"))
+        }
+
+        static func minimalRemoval() throws -> PackageRemoval {
+            PackageRemoval(name: try PackageName(parsing: "bind9-utils"), version: nil)
+        }
+
+        static func fullSimulation() throws -> PlanSimulation {
+            PlanSimulation(
+                groups: [
+                    SimulatedGroup(
+                        hosts: [try HostID(parsing: "ns1.fra")], installs: [try fullChange()], removals: [try fullRemoval()], outside: [try fullChange()],
+                        error: "apt-get -s install: E: Unable to correct problems")
+                ],
+                unknown: [UnansweredHost(hostID: try HostID(parsing: "ns1.ams"), reason: "its agent is not polling the controller")])
+        }
+
+        static func minimalSimulation() throws -> PlanSimulation {
+            PlanSimulation(
+                groups: [
+                    SimulatedGroup(
+                        hosts: [try HostID(parsing: "ns1")], installs: [try minimalChange()], removals: [try minimalRemoval()], outside: [try minimalChange()],
+                        error: nil)
+                ],
+                unknown: [UnansweredHost(hostID: try HostID(parsing: "ns2"), reason: "no answer within 20s")])
         }
 
         /// No host in a group.
         static func minimalPlan() throws -> RolloutPlan {
             let policy = Policy(name: "dns", waves: [WaveSpec(name: "all", selector: [:])])
-            return WavePlanner.plan(
+            var plan = WavePlanner.plan(
                 policy: policy, packages: [try pin()], hosts: [try fleetHost("ns1", ["environment": "test"])], nowMs: 1_700_000_060_000,
                 staleAfterMs: 300_000)
+            plan.included = [try PackagePin(parsing: "libc6=2.36-9+deb12u4")]
+            return plan
         }
 
         static func fullRolloutSummary() throws -> RolloutSummary {
@@ -1125,7 +1187,7 @@ extension OpenAPIContractTests {
                         ])
                 ],
                 warnings: ["group dns@ams has one member: updating it leaves the group with no spare"],
-                waitingOn: ["wave canary soaking, 40m left"])
+                waitingOn: ["wave canary soaking, 40m left"], simulation: try fullSimulation())
         }
 
         static func minimalRolloutDetail() throws -> RolloutDetail {

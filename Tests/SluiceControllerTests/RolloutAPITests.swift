@@ -25,7 +25,7 @@ struct RolloutAPITests {
             #expect(table.contains(route), "\(route) is in the expected table but not in APIRoute.all")
         }
         let newRoutes: [APIRoute] = [
-            .putHealth, .pollAssignment, .reportStep, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
+            .putHealth, .pollAssignment, .reportStep, .reportSimulation, .listPolicies, .planRollout, .createRollout, .listRollouts, .getRollout, .approveWave,
             .pauseRollout, .resumeRollout, .abortRollout, .resolveHost, .queryAudit, .verifyAudit, .rolloutHistory,
             .listTokens, .revokeToken, .listEnrollmentTokens, .revokeEnrollmentToken, .revokeHost, .decideHostLabels, .confirmInventory,
         ]
@@ -53,6 +53,7 @@ struct RolloutAPITests {
                     .replacingOccurrences(of: "{rolloutID}", with: String(rollout))
                     .replacingOccurrences(of: "{assignmentID}", with: String(assignment.id))
                     .replacingOccurrences(of: "{keyID}", with: "0123456789abcdef")
+                    .replacingOccurrences(of: "{simulationID}", with: "7")
                 for who in Who.allCases {
                     var headers = HTTPFields()
                     headers[.contentType] = "application/json"
@@ -508,6 +509,7 @@ extension RolloutAPITests {
             "PUT /v1/hosts/{hostID}/health": [.hostItself],
             "GET /v1/hosts/{hostID}/assignment": [.hostItself],
             "POST /v1/hosts/{hostID}/assignments/{assignmentID}/steps": [.hostItself],
+            "POST /v1/hosts/{hostID}/simulations/{simulationID}": [.hostItself],
             "GET /v1/policies": viewers,
             "POST /v1/rollouts/plan": viewers,
             "POST /v1/rollouts": operators,
@@ -564,6 +566,7 @@ extension RolloutAPITests {
         case .createEnrollmentToken: jsonBody(CreateEnrollmentTokenRequest(name: "table"))
         case .putHealth: jsonBody(HealthReport(healthy: true, detail: "named.service active"))
         case .reportStep: jsonBody(ApplyStepReport(step: .healthy, detail: "healthy"))
+        case .reportSimulation: jsonBody(SimulationReport())
         case .planRollout, .createRollout: jsonBody(CreateRolloutRequest(policy: "dns"))
         case .approveWave, .pauseRollout, .resumeRollout, .abortRollout, .resolveHost: jsonBody(DecisionRequest(reason: "authorisation table"))
         default:
@@ -587,9 +590,12 @@ extension RolloutAPITests {
     }
 
     /// The harness's controller with the policy (or `policies`) and without a reconciler of its own.
-    static func application(_ harness: ControllerHarness, policies: [Policy] = [policy]) throws -> some ApplicationProtocol {
+    /// - Parameter simulationSeconds: how long plans wait for agents' `apt-get -s` answers; 0
+    ///   (these tests' hosts do not answer) asks none.
+    static func application(_ harness: ControllerHarness, policies: [Policy] = [policy], simulationSeconds: Int = 0) throws -> some ApplicationProtocol {
         var settings = ControllerSettings()
         settings.port = 0
+        settings.planSimulationTimeoutSeconds = simulationSeconds
         return try buildApplication(
             settings: settings, database: harness.database, clock: harness.clock, logger: quietLogger, policies: policies, runReconciler: false)
     }

@@ -25,6 +25,53 @@ struct SchemaMigratorTests {
         #expect(foreignKeys == true)
     }
 
+    @Test func upgradingTo0006MarksPreflightRefusalsRefusedKeepsEveryOtherAssignmentAndNeverReusesAnId() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("s.sqlite")
+        do {
+            // As Sluice with migrations up to 0005 left it: two finished rollouts' assignments,
+            // one refused by its preflight, one rolled back after a real install; assignment 9
+            // existed once and was deleted with its host.
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: SchemaMigrator.ledgerSQL)
+                for migration in EmbeddedMigration.shipped where migration.number <= 5 {
+                    try db.execute(sql: migration.sql)
+                    try db.execute(sql: "INSERT INTO sluice_schema VALUES (?, ?, ?, 0)", arguments: [migration.number, migration.name, migration.sha256])
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO hosts (id, enrolled_at_ms) VALUES ('dns1', 0), ('dns2', 0), ('gone', 0);
+                        INSERT INTO rollouts (id, policy_name, policy, state, created_at_ms, created_by, updated_at_ms)
+                            VALUES (1, 'dns', '{}', 'halted', 0, 'controller', 0);
+                        INSERT INTO waves (rollout_id, idx, name, state) VALUES (1, 0, 'canary', 'failed');
+                        INSERT INTO assignments (id, rollout_id, host_id, wave_idx, batch, capacity_key, packages, state, outcome, updated_at_ms) VALUES
+                            (5, 1, 'dns1', 0, 0, 'dns@fra', '[]', 'rolled-back', 'preflight-failed', 0),
+                            (7, 1, 'dns2', 0, 0, 'dns@ams', '[]', 'rolled-back', 'rolled-back-before-restart', 0),
+                            (9, 1, 'gone', 0, 0, 'dns@ams', '[]', 'succeeded', 'succeeded', 0);
+                        DELETE FROM hosts WHERE id = 'gone';
+                        """)
+            }
+            try queue.close()
+        }
+        let database = try SluiceDatabase.open(path: path, nowMs: 5)
+        let (states, next) = try database.writer.write { db -> ([String], Int64) in
+            let states = try Row.fetchAll(db, sql: "SELECT id, state FROM assignments ORDER BY id").map { "\($0["id"] as Int64) \($0["state"] as String)" }
+            try db.execute(
+                sql: """
+                    INSERT INTO hosts (id, enrolled_at_ms) VALUES ('dns3', 0);
+                    INSERT INTO assignments (rollout_id, host_id, wave_idx, batch, capacity_key, packages, state, updated_at_ms)
+                    VALUES (1, 'dns3', 0, 1, 'dns@fra', '[]', 'refused', 0)
+                    """)
+            return (states, db.lastInsertedRowID)
+        }
+        #expect(states == ["5 refused", "7 rolled-back"])
+        #expect(next == 10, "the new table does not continue the old one's ids")
+        let indexes = try database.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'assignments' AND name NOT LIKE 'sqlite_%' ORDER BY name") }
+        #expect(indexes == ["assignments_by_capacity", "assignments_by_host"])
+    }
+
     @Test func openingAgainAppliesNothing() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

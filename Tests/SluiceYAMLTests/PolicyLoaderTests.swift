@@ -233,7 +233,7 @@ struct PolicySchemaTests {
 /// Each case: a document and the one line it must be refused with.
 private let refused: [(String, String)] = [
     // Unknown keys, at every level.
-    ("name: x\nwavez: []\n", #"p.yaml:2:1: unknown key "wavez" (expected one of: name, qualify, groups, schedule, waves, roles)"#),
+    ("name: x\nwavez: []\n", #"p.yaml:2:1: unknown key "wavez" (expected one of: name, qualify, groups, schedule, waves, roles, dependencies)"#),
     (
         "name: x\nwaves:\n  - name: a\n    select: all\n    soak_time: 1h\n",
         #"p.yaml:5:5: waves[0]: unknown key "soak_time" (expected one of: name, select, strategy, soak, approval, failure_budget, windows, blackout_dates, apply_deadline)"#

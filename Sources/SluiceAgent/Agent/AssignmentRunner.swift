@@ -33,6 +33,7 @@ public struct AssignmentRunner: Sendable {
             do {
                 let poll = try await client.pollAssignment(host: host, known: known, waitSeconds: 25)
                 known = poll.etag
+                if let question = poll.simulation { await answer(question) }
                 guard let assignment = poll.assignment else { continue }
                 switch assignment.state {
                 case .started:
@@ -52,6 +53,17 @@ public struct AssignmentRunner: Sendable {
                 logger.error("assignment poll failed: \(error)")
                 try? await Task.sleep(for: .seconds(2))
             }
+        }
+    }
+
+    /// A plan asks what apt would do with its pins here: simulated, answered, nothing changed.
+    func answer(_ question: SimulationRequest) async {
+        let report = await backend.simulate(question.packages)
+        do {
+            try await client.reportSimulation(host: host, id: question.id, report)
+            logger.info("answered plan question \(question.id): \(report.error ?? "\(report.installs.count) install(s), \(report.removals.count) removal(s)")")
+        } catch {
+            logger.warning("plan question \(question.id) not answered: \(error)")
         }
     }
 

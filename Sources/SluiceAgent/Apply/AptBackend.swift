@@ -110,6 +110,20 @@ public struct AptBackend: PackageBackend {
         return await Task { await backend.runRecovery(report: report) }.value
     }
 
+    public func simulate(_ pins: [PackagePin]) async -> SimulationReport {
+        guard !pins.isEmpty else { return SimulationReport() }
+        let result = await root.outcome(commands.simulate(pins), environment: AptCommands.environment, timeout: .seconds(300))
+        guard result.status == 0 else { return SimulationReport(error: "apt-get -s install: \(keyLine(result))") }
+        do {
+            let plan = try AptSimulationParser.parse(result.stdout)
+            return SimulationReport(
+                installs: plan.installs.map { PackageChange(name: $0.name, from: $0.installedVersion, to: $0.candidateVersion) },
+                removals: plan.removals.map { PackageRemoval(name: $0.name, version: $0.installedVersion) })
+        } catch {
+            return SimulationReport(error: "cannot read apt's simulation: \(error.description)")
+        }
+    }
+
     private func runApply(_ instructions: ApplyInstructions, assignmentID: String, report: @escaping ApplyReporter, cancelled: CancellationFlag)
         async -> ApplyStepReport
     {

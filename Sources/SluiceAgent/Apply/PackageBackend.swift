@@ -47,4 +47,8 @@ public protocol PackageBackend: Sendable {
     /// - Parameter report: called with each recovery step as it happens, the `finished` step last.
     /// - Returns: what was recovered, or `nil` when no apply was pending.
     func recover(report: @escaping RecoveryReporter) async -> RecoveredApply?
+
+    /// What apt would do with exactly `pins` on this host (`apt-get -s install`), for a plan:
+    /// nothing changes. Never throws: a refusal is the report's `error`.
+    func simulate(_ pins: [PackagePin]) async -> SimulationReport
 }

@@ -65,6 +65,11 @@ public struct SimulatedBackend: PackageBackend {
     }
 
     public func recover(report: @escaping RecoveryReporter) async -> RecoveredApply? { nil }
+
+    /// The set alone, as new installs: a simulated host has no other packages.
+    public func simulate(_ pins: [PackagePin]) async -> SimulationReport {
+        SimulationReport(installs: pins.map { PackageChange(name: $0.name, from: nil, to: $0.version) })
+    }
 }
 
 /// An inventory read from a JSON file instead of dpkg and apt: for simulated fleets.

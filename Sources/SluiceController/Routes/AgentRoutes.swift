@@ -11,6 +11,7 @@ struct AgentRoutes {
     let database: SluiceDatabase
     let clock: any WallClock
     let signal: ChangeSignal
+    let simulations: SimulationBoard
 
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
@@ -33,6 +34,7 @@ struct AgentRoutes {
                 return seconds
             } ?? 0
             let known = request.uri.queryParameters.get("known")
+            simulations.polled(host, nowMs: clock.nowMs())
             let deadline = ContinuousClock.now.advanced(by: .seconds(wait))
             // On a graceful shutdown (SIGTERM) a parked poll answers at once, as if its wait had
             // run out: the stop does not wait for the longest poll, and the agent polls again.
@@ -42,19 +44,37 @@ struct AgentRoutes {
                     // A host revoked while it waits gets its answer now, not at the end of the wait.
                     if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
                     // Every change wakes every long-poll: compare on the assignment's id and state
-                    // alone, and read its instructions only to answer.
+                    // (and the plan question waiting for this host) alone, and read the
+                    // assignment's instructions only to answer.
                     let current = try database.currentAssignmentState(for: host)
-                    let etag = current.map { "\($0.id)-\($0.state.rawValue)" } ?? "none"
+                    let question = simulations.pending(for: host)
+                    let etag = Self.etag(current.map { "\($0.id)-\($0.state.rawValue)" }, question)
                     if etag != known || ContinuousClock.now >= deadline || Task.isCancelled || signal.longPollsClosed {
                         let assignment = current == nil ? nil : try database.currentAssignment(for: host)
                         return JSONResponse(
-                            AssignmentPoll(etag: assignment.map { "\($0.id)-\($0.state.rawValue)" } ?? "none", assignment: assignment))
+                            AssignmentPoll(
+                                etag: Self.etag(assignment.map { "\($0.id)-\($0.state.rawValue)" }, question), assignment: assignment,
+                                simulation: question))
                     }
                     await signal.wait(host: host, after: seen, timeout: deadline - ContinuousClock.now)
                 }
             } onGracefulShutdown: {
                 signal.closeLongPolls()
             }
+        }
+
+        api.add(.reportSimulation) { request, context, caller in
+            let id = try context.pathID("simulationID", naming: "simulation id")
+            let report = try await request.decodeJSON(SimulationReport.self, context: context)
+            guard report.installs.count + report.removals.count <= SimulationReport.maxPackages else {
+                throw APIError.invalid("installs, removals: at most \(SimulationReport.maxPackages) packages")
+            }
+            if let error = report.error { try checkText(error, field: "error", max: 2000, allowEmpty: false) }
+            guard simulations.answer(id, host: caller.pathHost!, report) else {
+                throw APIError.notFound("simulation \(id) was not asked of host \(caller.pathHost!), or nobody waits for it any more")
+            }
+            signal.signal(hosts: [caller.pathHost!])
+            return JSONResponse(SimulationAccepted(simulationID: id))
         }
 
         api.add(.reportStep) { request, context, caller in
@@ -73,5 +93,10 @@ struct AgentRoutes {
             signal.signal(hosts: [caller.pathHost!])
             return JSONResponse(StepAccepted(state: state))
         }
+    }
+
+    /// The assignment's id and state, and the plan question waiting for the host, if any.
+    static func etag(_ assignment: String?, _ question: SimulationRequest?) -> String {
+        (assignment ?? "none") + (question.map { "+q\($0.id)" } ?? "")
     }
 }

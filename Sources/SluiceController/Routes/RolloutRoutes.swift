@@ -10,6 +10,7 @@ struct RolloutRoutes {
     let settings: ControllerSettings
     let policies: [String: Policy]
     let signal: ChangeSignal
+    let simulations: SimulationBoard
 
     func register(on api: APIRouter) {
         registerResolve(on: api)
@@ -19,13 +20,14 @@ struct RolloutRoutes {
 
         api.add(.planRollout) { request, context, _ in
             let body = try await request.decodeJSON(CreateRolloutRequest.self, context: context)
-            let (_, plan) = try makePlan(body)
+            let (_, plan) = try await makePlan(body)
             return JSONResponse(plan)
         }
 
         api.add(.createRollout) { request, context, caller in
             let body = try await request.decodeJSON(CreateRolloutRequest.self, context: context)
-            let (policy, plan) = try makePlan(body)
+            let (policy, plan) = try await makePlan(body)
+            if let refusal = plan.refusal { throw APIError.conflict("rollout not created: \(refusal)") }
             let id = try database.createRollout(policy: policy, plan: plan, actor: caller.actor, nowMs: clock.nowMs())
             signal.signal()
             return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs), status: .created)
@@ -75,15 +77,53 @@ struct RolloutRoutes {
         }
     }
 
-    func makePlan(_ body: CreateRolloutRequest) throws -> (Policy, RolloutPlan) {
+    /// The waves, then each taking host's own `apt-get -s` of its pins, and the policy's
+    /// `dependencies` rule applied to the answers.
+    func makePlan(_ body: CreateRolloutRequest) async throws -> (Policy, RolloutPlan) {
         guard let policy = policies[body.policy] else {
             throw APIError.notFound("no policy \(quoted(body.policy)); known: \(policies.keys.sorted().joined(separator: ", "))")
         }
         let hosts = try database.fleetHosts()
         let packages = body.packages ?? WavePlanner.qualifyingPackages(policy: policy, hosts: hosts)
         if let packages = body.packages, packages.isEmpty { throw APIError.invalid("packages: give at least one name=version, or leave it out") }
-        let plan = WavePlanner.plan(policy: policy, packages: packages, hosts: hosts, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs)
+        var plan = WavePlanner.plan(policy: policy, packages: packages, hosts: hosts, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs)
+        guard settings.planSimulationTimeoutSeconds > 0, !plan.waves.allSatisfy({ $0.hosts.isEmpty }) else { return (policy, plan) }
+        let simulation = await simulate(plan.pinsByHost)
+        plan.simulation = simulation
+        let byID = Dictionary(uniqueKeysWithValues: hosts.map { ($0.id, $0) })
+        let decision = DependencyClosure.decide(simulation, rule: policy.dependencies) { host, change in
+            guard let fleetHost = byID[host],
+                let candidate = fleetHost.candidates.first(where: { $0.name == change.name && $0.candidateVersion == change.to })
+            else { return false }
+            return policy.qualify.admitsOrigin(of: candidate, codename: fleetHost.codename)
+        }
+        switch decision {
+        case .accept: break
+        case .include(let extra): plan.include(extra, simulation: simulation)
+        case .refuse(let why): plan.refusal = why
+        }
         return (policy, plan)
+    }
+
+    /// Asks every listening host what apt would do with its pins, and waits for the answers
+    /// until all came or the timeout ran out.
+    func simulate(_ pins: [HostID: [PackagePin]]) async -> PlanSimulation {
+        let (id, asked, notListening) = simulations.ask(pins, nowMs: clock.nowMs())
+        defer { simulations.withdraw(id) }
+        signal.signal(hosts: asked)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(settings.planSimulationTimeoutSeconds))
+        while true {
+            let seen = signal.current
+            let (answers, complete) = simulations.answers(id)
+            if complete || ContinuousClock.now >= deadline || Task.isCancelled {
+                let late = asked.filter { answers[$0] == nil }.map {
+                    UnansweredHost(hostID: $0, reason: "no answer within \(settings.planSimulationTimeoutSeconds)s (busy applying, or its agent is older)")
+                }
+                let silent = notListening.map { UnansweredHost(hostID: $0, reason: "its agent is not polling the controller") }
+                return PlanSimulation.group(answers: answers, pins: pins, unknown: late + silent)
+            }
+            await signal.wait(after: seen, timeout: deadline - ContinuousClock.now)
+        }
     }
 
     func rolloutID(_ context: SluiceRequestContext) throws -> Int64 {

@@ -11,10 +11,12 @@ public struct Policy: Sendable, Codable, Equatable {
     public var roles: [String: RoleChecks]
     /// When set, the controller creates rollouts by itself.
     public var schedule: Schedule?
+    /// What to do with upgrades the set pulls in but does not name, as the plan's simulation shows them.
+    public var dependencies: DependencyRule
 
     public init(
         name: String, qualify: QualifyRules = QualifyRules(), groups: GroupRules = GroupRules(), waves: [WaveSpec],
-        roles: [String: RoleChecks] = [:], schedule: Schedule? = nil
+        roles: [String: RoleChecks] = [:], schedule: Schedule? = nil, dependencies: DependencyRule = .refuse
     ) {
         self.name = name
         self.qualify = qualify
@@ -22,6 +24,21 @@ public struct Policy: Sendable, Codable, Equatable {
         self.waves = waves
         self.roles = roles
         self.schedule = schedule
+        self.dependencies = dependencies
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, qualify, groups, waves, roles, schedule, dependencies
+    }
+
+    /// Rollouts keep the policy they were created with: one stored before the rule existed refuses.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), qualify: try c.decode(QualifyRules.self, forKey: .qualify),
+            groups: try c.decode(GroupRules.self, forKey: .groups), waves: try c.decode([WaveSpec].self, forKey: .waves),
+            roles: try c.decode([String: RoleChecks].self, forKey: .roles), schedule: try c.decodeIfPresent(Schedule.self, forKey: .schedule),
+            dependencies: try c.decodeIfPresent(DependencyRule.self, forKey: .dependencies) ?? .refuse)
     }
 
     /// The checks for a host with these labels (its `role`), or none.
@@ -51,6 +68,11 @@ public struct QualifyRules: Sendable, Codable, Equatable {
         let name = candidate.name.description
         if !include.isEmpty && !include.contains(where: { Glob.matches($0, name) }) { return false }
         if exclude.contains(where: { Glob.matches($0, name) }) { return false }
+        return admitsOrigin(of: candidate, codename: codename)
+    }
+
+    /// Whether `candidate` comes from an origin these rules take, whatever its name.
+    public func admitsOrigin(of candidate: UpgradeCandidate, codename: String?) -> Bool {
         if origins.isEmpty { return candidate.isSecurity }
         return candidate.origins.contains { origin in origins.contains { $0.matches(origin, codename: codename) } }
     }

@@ -14,7 +14,7 @@ public enum WaveState: String, Sendable, Codable, CaseIterable {
 }
 
 /// What one host must do in one rollout:
-/// pending -> started -> applying -> verifying -> succeeded | rolled-back | failed (or cancelled).
+/// pending -> started -> applying -> verifying -> succeeded | rolled-back | refused | failed (or cancelled).
 public enum AssignmentState: String, Sendable, Codable, CaseIterable {
     case pending
     /// The controller told the agent to go; the agent has not begun.
@@ -23,12 +23,14 @@ public enum AssignmentState: String, Sendable, Codable, CaseIterable {
     case verifying
     case succeeded
     case rolledBack = "rolled-back"
+    /// The agent's preflight refused the set, or the host was unhealthy before it: nothing was touched.
+    case refused
     case failed
     case cancelled
 
     /// The host may be down or changing right now.
     public var isInFlight: Bool { self == .started || self == .applying || self == .verifying }
-    public var isFinished: Bool { self == .succeeded || self == .rolledBack || self == .failed || self == .cancelled }
+    public var isFinished: Bool { self == .succeeded || self == .rolledBack || self == .refused || self == .failed || self == .cancelled }
     /// Counts against the wave's failure budget.
-    public var isFailure: Bool { self == .rolledBack || self == .failed }
+    public var isFailure: Bool { self == .rolledBack || self == .refused || self == .failed }
 }

@@ -78,12 +78,15 @@ public struct RolloutDetail: Sendable, Codable, Equatable {
     public var warnings: [String]
     /// One sentence per thing that holds the rollout back right now.
     public var waitingOn: [String]
+    /// What each host's apt said it would do with the set when the rollout was created.
+    public var simulation: PlanSimulation?
 
-    public init(summary: RolloutSummary, waves: [WaveDetail], warnings: [String], waitingOn: [String]) {
+    public init(summary: RolloutSummary, waves: [WaveDetail], warnings: [String], waitingOn: [String], simulation: PlanSimulation? = nil) {
         self.summary = summary
         self.waves = waves
         self.warnings = warnings
         self.waitingOn = waitingOn
+        self.simulation = simulation
     }
 }
 

@@ -44,6 +44,51 @@ public struct RolloutPlan: Sendable, Codable, Equatable {
     public var packages: [PackagePin]
     public var waves: [PlannedWave]
     public var warnings: [String]
+    /// What apt on each host said it would do with the set; `nil` when nobody was asked.
+    public var simulation: PlanSimulation?
+    /// Pins the policy's `dependencies: include...` added to the set (also in `packages`).
+    public var included: [PackagePin]
+    /// Why this plan cannot be created (the `dependencies` rule, or apt refusing the set); `nil` when it can.
+    public var refusal: String?
+
+    public init(
+        policy: String, packages: [PackagePin], waves: [PlannedWave], warnings: [String], simulation: PlanSimulation? = nil,
+        included: [PackagePin] = [], refusal: String? = nil
+    ) {
+        self.policy = policy
+        self.packages = packages
+        self.waves = waves
+        self.warnings = warnings
+        self.simulation = simulation
+        self.included = included
+        self.refusal = refusal
+    }
+
+    /// Each host's pins, as the plan gives them.
+    public var pinsByHost: [HostID: [PackagePin]] {
+        Dictionary(waves.flatMap(\.hosts).map { ($0.hostID, $0.packages) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Adds `extra` to the set, and to the pins of each host whose simulation would upgrade it.
+    public mutating func include(_ extra: [PackagePin], simulation: PlanSimulation) {
+        let wanted = Set(extra)
+        var byHost: [HostID: [PackagePin]] = [:]
+        for group in simulation.groups {
+            let pins = group.outside.map(\.pin).filter(wanted.contains)
+            for host in group.hosts { byHost[host, default: []] += pins }
+        }
+        for w in waves.indices {
+            for b in waves[w].batches.indices {
+                for h in waves[w].batches[b].indices {
+                    let host = waves[w].batches[b][h]
+                    guard let more = byHost[host.hostID], !more.isEmpty else { continue }
+                    waves[w].batches[b][h].packages = Array(Set(host.packages + more)).sorted { $0.name < $1.name }
+                }
+            }
+        }
+        packages = Array(Set(packages + extra)).sorted { ($0.name.description, $0.version.description) < ($1.name.description, $1.version.description) }
+        included = extra
+    }
 }
 
 /// Freezes package sets and plans waves. Pure: the same inputs always give the same plan.

@@ -180,6 +180,32 @@ struct AptBackendTests {
         }
     }
 
+    @Test("a plan's simulation: new dependencies, removals and apt's refusal, read from real apt, and nothing changes")
+    func simulationReportsWhatAptWouldDoWithoutChangingTheHost() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        try await root.chroot(["apt-get", "install", "-y", "-q", "resolverd-legacy=1.0-1"], environment: ["DEBIAN_FRONTEND": "noninteractive"])
+        let backend = root.backend()
+
+        let upgrade = await backend.simulate([try PackagePin(parsing: "resolverd=2.0-1")])
+        #expect(upgrade.error == nil)
+        #expect(
+            Set(upgrade.installs.map { "\($0.name) \($0.from?.description ?? "-") \($0.to)" }) == ["resolverd 1.0-1 2.0-1", "resolverd-common - 2.0-1"])
+        #expect(upgrade.removals.isEmpty)
+
+        let conflicting = await backend.simulate([try PackagePin(parsing: "resolverd=2.4-1")])
+        #expect(conflicting.removals.map { "\($0.name) \($0.version?.description ?? "-")" } == ["resolverd-legacy 1.0-1"])
+
+        let broken = await backend.simulate([try PackagePin(parsing: "resolverd=2.3-1")])
+        let error = try #require(broken.error)
+        #expect(error.hasPrefix("apt-get -s install: "), "\(error)")
+        #expect(!error.contains("\n"))
+
+        #expect(try await root.installed("resolverd") == "1.0-1 ii")
+        #expect(try await root.installed("resolverd-legacy") == "1.0-1 ii")
+        #expect(backend.journal.entries().isEmpty, "a simulation is not an apply")
+    }
+
     @Test("a sick host is not touched: unhealthy before apply")
     func unhealthyHostIsNotTouched() async throws {
         let root = try await TestRoot.make()
