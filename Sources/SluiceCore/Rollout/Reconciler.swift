@@ -59,6 +59,16 @@ public enum Reconciler {
                 actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy \(when)"))
                 continue
             }
+            // Silence is failure: a host updated by this wave that stops heartbeating during its
+            // soak cannot show it is healthy, and counts as unhealthy once it is stale.
+            if current.state == .soaking, let first = mine.filter({ $0.state == .succeeded && silent.contains($0.hostID) }).map(\.hostID).min() {
+                let seen = snapshot.hosts[first]?.lastSeenAtMs ?? Int64.min / 2
+                actions.append(
+                    .halt(
+                        rollout: rollout.id, wave: current.index,
+                        reason: "wave \(spec.name): host \(first) silent during soak (no heartbeat for \(formatDuration(ms: nowMs - seen)))"))
+                continue
+            }
             guard rollout.state == .running else { continue }
 
             switch current.state {
@@ -88,7 +98,7 @@ public enum Reconciler {
                     actions.append(.startAssignment(rollout: rollout.id, assignment: a.id, host: a.hostID))
                 }
             case .soaking:
-                guard let started = current.soakStartedAtMs, nowMs - started >= spec.soakSeconds * 1000, silent.isEmpty else { continue }
+                guard let started = current.soakStartedAtMs, nowMs - started >= spec.soakSeconds * 1000 else { continue }
                 let held = mine.filter { $0.state == .succeeded }.allSatisfy { a in
                     guard let h = snapshot.hosts[a.hostID], h.healthy == true, let since = h.sinceMs else { return false }
                     return since <= started

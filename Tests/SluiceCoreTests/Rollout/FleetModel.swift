@@ -138,7 +138,11 @@ struct FleetModel {
     // MARK: events
 
     mutating func advance(minutes: Int) {
-        nowMs += Int64(minutes) * 60_000
+        advance(ms: Int64(minutes) * 60_000)
+    }
+
+    mutating func advance(ms: Int64) {
+        nowMs += ms
         heartbeat()
     }
 

@@ -80,22 +80,34 @@ struct ReconcilerIncidentTests {
         #expect(world.violations.isEmpty)
     }
 
-    @Test func aHostThatGoesSilentDuringTheSoakBlocksPromotionAndIsReported() {
+    @Test func aHostThatGoesSilentDuringTheSoakCountsAsUnhealthyOnceStaleAndHaltsTheRollout() {
         var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
         world.settle()
         world.agentFinishes(Self.host("test1"), outcome: .succeeded)
         world.settle()
+        #expect(world.rollout.waves[0].state == .soaking)
         world.silent.insert(Self.host("test1"))
-        world.advance(minutes: 120)
+        // Within stale_after the host is only late: nothing happens.
+        world.advance(ms: world.snapshot.staleAfterMs)
+        #expect(Reconciler.decide(world.snapshot, nowMs: world.nowMs).isEmpty)
+        world.advance(ms: 1)
         let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
         #expect(actions.contains { if case .reportSilent(_, let h, _) = $0 { h.rawValue == "test1" } else { false } })
+        #expect(actions.contains { if case .halt(_, 0, let reason) = $0 { reason.hasPrefix("wave test: host test1 silent during soak (no heartbeat for ") } else { false } }, "\(actions)")
         world.settle()
-        #expect(world.rollout.waves[0].state == .soaking, "a silent host must block promotion")
-        world.silent.remove(Self.host("test1"))
-        world.heartbeat()
-        world.settle()
-        #expect(world.rollout.waves[0].state == .passed)
+        #expect(world.rollout.state == .halted)
+        #expect(world.assignments.filter { $0.hostID.rawValue != "test1" }.allSatisfy { $0.state == .cancelled })
         #expect(world.violations.isEmpty, "\(world.violations)")
+    }
+
+    @Test func aHostSilentWhileItsWaveIsStillApplyingBlocksButDoesNotHaltBeforeItsDeadline() {
+        var world = FleetModel(policy: Self.policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        world.silent.insert(Self.host("test1"))
+        world.advance(minutes: 10)
+        let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
+        #expect(actions.contains { if case .reportSilent(_, let h, _) = $0 { h.rawValue == "test1" } else { false } })
+        #expect(!actions.contains { if case .halt = $0 { true } else { false } }, "the apply deadline decides an in-flight host: \(actions)")
     }
 
     @Test func aHostThatTookItsAssignmentAndWentSilentFailsAtTheApplyDeadlineAndHaltsTheRollout() {

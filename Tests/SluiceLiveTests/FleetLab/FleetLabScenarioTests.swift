@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAPI
 import SluiceCore
 import Testing
 
@@ -255,6 +256,58 @@ struct FleetLabScenarioTests {
             let postmortem = try await lab.ctl(["postmortem", String(id)])
             #expect(postmortem.status == 0, "\(postmortem.stderr)")
             #expect(postmortem.stdout.contains("timed-out") && postmortem.stdout.contains("apply deadline"), "\(postmortem.stdout)")
+            figures.print()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(30)))
+    func anUpdateThatNeedsAnUpgradeOutsideItsSetIsShownByThePlanRefusedByCreateAndIncludedByAPolicyThatQualifiesIt() async throws {
+        try await withLab("dependency") { lab in
+            // resolverd 2.2 needs libresolverd1 2.2; every host runs 1.0 of both.
+            try await lab.publish(["resolverd=2.2-1", "libresolverd1=2.2-1"])
+            var figures = ScenarioFigures("dependency")
+            try await FleetLab.poll("every host to report both updates", timeout: .seconds(120)) {
+                let plan = try await lab.ctlJSON(RolloutPlan.self, ["rollout", "plan", "--policy", Self.policy])
+                return plan.packages.map(\.description) == ["libresolverd1=2.2-1", "resolverd=2.2-1"] && plan.waves.flatMap(\.hosts).count == lab.hosts.count
+            }
+            let set = ["--package", "resolverd=2.2-1"]
+            let plan = try await lab.ctlJSON(RolloutPlan.self, ["rollout", "plan", "--policy", Self.policy] + set)
+            figures.mark("plan simulated on every host")
+            let simulation = try #require(plan.simulation)
+            #expect(simulation.unknown.isEmpty, "every agent answers: \(simulation.unknown)")
+            #expect(Set(simulation.groups.flatMap(\.hosts).map(\.rawValue)) == Set(lab.hosts.map(\.name)))
+            for group in simulation.groups {
+                #expect(group.error == nil && group.removals.isEmpty, "\(group)")
+                #expect(group.outside.map { "\($0.name) \($0.from?.description ?? "-") \($0.to)" } == ["libresolverd1 1.0-1 2.2-1"], "\(group)")
+            }
+            #expect(plan.refusal?.contains("libresolverd1 1.0-1 -> 2.2-1") == true, "\(plan.refusal ?? "no refusal")")
+            let shown = try await lab.ctl(["rollout", "plan", "--policy", Self.policy] + set)
+            #expect(shown.stdout.contains("upgrade libresolverd1 1.0-1 -> 2.2-1   (outside the set)"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("refused: the set would also upgrade libresolverd1"), "\(shown.stdout)")
+            figures.note("rollout plan --policy \(Self.policy) --package resolverd=2.2-1:\n" + shown.stdout.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+
+            // dependencies: refuse (the lab policy's default): nothing is created, nothing touched.
+            let refused = try await lab.ctl(["rollout", "create", "--policy", Self.policy] + set)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("rollout not created") && refused.stderr.contains("libresolverd1"), "\(refused.stderr)")
+            #expect(try await lab.ctlJSON(RolloutList.self, ["rollout", "list"]).rollouts.isEmpty)
+            figures.mark("create refused under dependencies: refuse")
+
+            // include-from-qualified-origins: the set grows to the closure, and no preflight refuses it.
+            let created = try await lab.ctlJSON(RolloutDetail.self, ["rollout", "create", "--policy", "fleet-lab-closure"] + set)
+            #expect(created.summary.packages.map(\.description) == ["libresolverd1=2.2-1", "resolverd=2.2-1"])
+            let id = created.summary.id
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            try await lab.approve(id, "canary")
+            let done = try await lab.waitForRollout(id, "the rollout to complete") { $0.summary.state != .running }
+            figures.mark("rollout \(done.summary.state.rawValue) with the closure")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            #expect(done.waves.flatMap(\.hosts).allSatisfy { $0.state == .succeeded }, "\(FleetLab.describe(done))")
+            for host in lab.hosts {
+                #expect(try await lab.installedVersion(host.name, "resolverd") == "2.2-1", "\(host.name)")
+                #expect(try await lab.installedVersion(host.name, "libresolverd1") == "2.2-1", "\(host.name)")
+            }
+            #expect(try lab.sql("SELECT count(*) FROM audit_events WHERE kind = 'rollout.created' AND details LIKE '%\"included\":\"libresolverd1=2.2-1\"%'") == "1")
             figures.print()
         }
     }
