@@ -59,6 +59,9 @@ let package = Package(
             name: "SluiceController",
             dependencies: [
                 "SluiceCore", "SluiceAPI", "SluiceStore", "SluiceYAML", "SluiceTLS",
+                // Alerts to the webhook: signed (HMAC-SHA256), sent with AsyncHTTPClient.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -47,8 +47,8 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     try settings.checkTransport()
     let signal = ChangeSignal()
-    let alerts = settings.alertWebhook.flatMap { URL(string: $0) }.map { AlertSender(url: $0, logger: logger) }
-    let reconciler = ReconcilerService(database: database, clock: clock, settings: settings, signal: signal, alerts: alerts, logger: logger)
+    let reconciler = ReconcilerService(database: database, clock: clock, settings: settings, signal: signal, logger: logger)
+    let alerts = AlertDelivery(database: database, clock: clock, webhook: try settings.webhook(), signal: signal, logger: logger)
     let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
     let server: HTTPServerBuilder
     var authority: CertificateAuthority?
@@ -66,7 +66,7 @@ public func buildApplication(
         server: server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluiced/\(SluiceVersion.current)"),
         services: runReconciler
-            ? [reconciler, RolloutScheduler(database: database, clock: clock, settings: settings, policies: policies, signal: signal, logger: logger)]
+            ? [reconciler, RolloutScheduler(database: database, clock: clock, settings: settings, policies: policies, signal: signal, logger: logger), alerts]
             : [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger

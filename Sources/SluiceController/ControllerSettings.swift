@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import SluiceYAML
 
@@ -17,8 +18,10 @@ public struct ControllerSettings: Sendable, Equatable {
     public var reconcileIntervalMs = 1000
     /// Where the policy files are; `nil` for none (no rollouts can be created).
     public var policiesDirectory: String?
-    /// Where halts and silent hosts are posted as JSON.
+    /// Where alerts are posted as JSON (``AlertDelivery``).
     public var alertWebhook: String?
+    /// The file holding the secret alerts are signed with (HMAC-SHA256); required with a webhook.
+    public var alertSecretFile: String?
     /// HTTPS: without it the controller serves plain HTTP, and only on loopback.
     public var tls: TLSSettings?
     /// Requests each identity (an operator or enrollment token, a host, or, for requests
@@ -100,11 +103,11 @@ public struct ControllerSettings: Sendable, Equatable {
     /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`,
     /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
     /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
-    /// `burst`), `idle_timeout`, `plan_simulation_timeout`.
+    /// `burst`), `idle_timeout`, `plan_simulation_timeout`, `alert_secret_file`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(
             allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout",
-                "plan_simulation_timeout",
+                "plan_simulation_timeout", "alert_secret_file",
             ])
         for (key, path) in [("rate_limit", \ControllerSettings.rateLimit), ("enrollment_rate_limit", \ControllerSettings.enrollmentRateLimit)] {
             guard let value = root[key] else { continue }
@@ -153,10 +156,32 @@ public struct ControllerSettings: Sendable, Equatable {
             guard text.hasPrefix("http://") || text.hasPrefix("https://") else { throw webhook.error("must be an http(s) URL") }
             alertWebhook = text
         }
+        if let secret = root["alert_secret_file"] {
+            alertSecretFile = try secret.string()
+            guard alertSecretFile?.isEmpty == false else { throw secret.error("must not be empty") }
+        }
         if let stale = root["stale_after"] {
             let seconds = try stale.seconds()
             guard (10...30 * 86400).contains(seconds) else { throw stale.error("must be between 10s and 30d") }
             staleAfterMs = seconds * 1000
         }
+    }
+
+    /// The webhook alerts go to, with its signing secret read from `alert_secret_file`; `nil` without a webhook.
+    /// - Throws: `InvalidInput` naming what is wrong: a webhook without a secret file, or a
+    ///   secret file that is missing, empty, or readable by every user.
+    public func webhook() throws(InvalidInput) -> AlertDelivery.Webhook? {
+        guard let url = alertWebhook else { return nil }
+        guard let path = alertSecretFile else {
+            throw InvalidInput("alert_webhook needs alert_secret_file: alerts are signed (HMAC-SHA256) so the receiver can trust them; create one with `head -c 32 /dev/urandom | base64 > FILE`")
+        }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let mode = attributes[.posixPermissions] as? Int else {
+            throw InvalidInput("alert_secret_file \(path): no such file")
+        }
+        guard mode & 0o004 == 0 else { throw InvalidInput("alert_secret_file \(path) is readable by every user: chmod o-r it") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw InvalidInput("alert_secret_file \(path): cannot read it") }
+        let secret = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        guard secret.count >= 16 else { throw InvalidInput("alert_secret_file \(path): the secret is shorter than 16 bytes") }
+        return AlertDelivery.Webhook(url: url, secret: secret)
     }
 }

@@ -21,6 +21,8 @@ extension SluiceDatabase {
                 event.seq, event.atMs, event.actor, event.kind, event.rolloutID, event.wave, event.hostID, event.region,
                 event.groupKey, event.package, event.details, previous, hash,
             ])
+        // The alert an event raises is written with it: both or neither.
+        if let alert = Alert.raised(by: event) { try enqueueAlert(db, alert) }
     }
 
     /// Audit events in sequence order, optionally only those about one host.

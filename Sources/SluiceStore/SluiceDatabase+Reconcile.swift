@@ -59,6 +59,7 @@ extension SluiceDatabase {
                     arguments: [nowMs, rollout, wave])
                 guard db.changesCount == 1 else { return false }
                 try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.passed", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
+                try alertIfWaitingForApproval(db, rollout: rollout, nowMs: nowMs)
             case .halt(let rollout, let wave, let reason):
                 try db.execute(
                     sql: "UPDATE rollouts SET state = 'halted', reason = ?, updated_at_ms = ? WHERE id = ? AND state IN ('running', 'paused')",

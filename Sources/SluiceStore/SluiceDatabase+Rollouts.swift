@@ -121,6 +121,7 @@ extension SluiceDatabase {
                     atMs: nowMs, actor: actor.description, kind: "rollout.created", rolloutID: id,
                     package: plan.packages.map(\.description).joined(separator: " "),
                     details: json(details)))
+            try alertIfWaitingForApproval(db, rollout: id, nowMs: nowMs)
             return id
         }
     }

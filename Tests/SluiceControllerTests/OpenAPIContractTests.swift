@@ -399,7 +399,7 @@ import Yams
         let signal = ChangeSignal()
         var logger = Logger(label: "contract")
         logger.logLevel = .critical
-        let reconciler = ReconcilerService(database: database, clock: clock, settings: ControllerSettings(), signal: signal, alerts: nil, logger: logger)
+        let reconciler = ReconcilerService(database: database, clock: clock, settings: ControllerSettings(), signal: signal, logger: logger)
         let app = Application(router: buildRouter(database: database, settings: ControllerSettings(), clock: clock, policies: [policy], signal: signal))
         let reportBody = try JSONEncoder().encode(try BodySample.fullInventoryReport())
         let waitParameter = try document.requireOperation(.pollAssignment)["parameters"]?.arrayValue?.first { $0["name"]?.stringValue == "wait" }
@@ -545,6 +545,27 @@ import Yams
             try await session.call(.pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait + 1)", token: host, expect: 400)
             try await session.call(.pollAssignment, path: "/v1/hosts/ns2.fra/assignment", token: host, expect: 403)
             let assignment = try #require(poll.assignment, "the started canary has no assignment: \(poll)")
+
+            // A plan asks the listening host what apt would do: its answer reaches the waiting
+            // plan (200); once the plan answered, a late one does not (404).
+            let planning = Task { [client] in
+                try await client.execute(
+                    uri: "/v1/rollouts/plan", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
+                    body: ByteBuffer(data: try JSONEncoder().encode(CreateRolloutRequest(policy: "dns")))
+                ) { try JSONDecoder().decode(RolloutPlan.self, from: Data(buffer: $0.body)) }
+            }
+            let asked = try await session.call(
+                .pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait)&known=\(poll.etag)", token: host, expect: 200,
+                as: AssignmentPoll.self)
+            let question = try #require(asked.simulation, "the plan's question did not reach the host: \(asked)")
+            let answer = try encoder.encode(try BodySample.fullSimulationReport())
+            let answerPath = "/v1/hosts/ns1.fra/simulations/\(question.id)"
+            try await session.call(.reportSimulation, path: answerPath, token: host, body: answer, expect: 200)
+            let simulated = try await planning.value
+            #expect(simulated.simulation?.groups.first?.hosts.map(\.rawValue) == ["ns1.fra"], "\(simulated)")
+            try await session.call(.reportSimulation, path: answerPath, token: host, body: answer, expect: 404)
+            try await session.call(.reportSimulation, path: answerPath, token: admin, body: answer, expect: 403)
+            try await session.call(.reportSimulation, path: answerPath, token: host, body: Data(#"{"installs":[]}"#.utf8), expect: 400)
             let steps = "/v1/hosts/ns1.fra/assignments/\(assignment.id)/steps"
             let started = try encoder.encode(ApplyStepReport(step: .started, detail: "starting"))
             try await session.call(.reportStep, path: steps, token: host, body: started, expect: 200)
@@ -779,11 +800,19 @@ extension OpenAPIContractTests {
                 name: "AssignmentPoll", uses: [.response(.pollAssignment, 200)],
                 full: {
                     AssignmentPoll(
-                        etag: "7-started+q42", assignment: try fullAssignment(), simulation: SimulationRequest(id: "42", packages: [try pin()]))
+                        etag: "7-started_q42", assignment: try fullAssignment(), simulation: SimulationRequest(id: "42", packages: [try pin()]))
                 },
                 minimal: { AssignmentPoll(etag: "none", assignment: nil) }),
             BodySample(name: "SimulationReport", uses: [.request(.reportSimulation)], full: { try fullSimulationReport() },
                 minimal: { SimulationReport(installs: [try minimalChange()], removals: [try minimalRemoval()]) }),
+            BodySample(
+                name: "Alert", uses: [.component("Alert")],
+                full: {
+                    Alert(
+                        id: 42, kind: "rollout.halted", rollout: 3, wave: "canary", host: "dns1.fra",
+                        message: "rollout 3 halted: wave canary: 1 host(s) failed (dns1.fra), budget 0", atMs: 1_700_000_000_000)
+                },
+                minimal: { Alert(id: 1, kind: "rollout.completed", rollout: nil, wave: nil, host: nil, message: "rollout 1 completed", atMs: 1_700_000_000_000) }),
             BodySample(
                 name: "SimulationAccepted", uses: [.response(.reportSimulation, 200)], full: { SimulationAccepted(simulationID: 42) },
                 minimal: { SimulationAccepted(simulationID: 1) }),

@@ -604,7 +604,7 @@ extension RolloutAPITests {
     @discardableResult
     static func reconcile(_ harness: ControllerHarness) throws -> [ReconcileAction] {
         let reconciler = ReconcilerService(
-            database: harness.database, clock: harness.clock, settings: ControllerSettings(), signal: ChangeSignal(), alerts: nil, logger: quietLogger)
+            database: harness.database, clock: harness.clock, settings: ControllerSettings(), signal: ChangeSignal(), logger: quietLogger)
         var applied: [ReconcileAction] = []
         for _ in 0..<20 {
             let actions = try reconciler.pass()

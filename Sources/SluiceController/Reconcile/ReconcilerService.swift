@@ -10,15 +10,15 @@ public struct ReconcilerService: Service {
     let clock: any WallClock
     let settings: ControllerSettings
     let signal: ChangeSignal
-    let alerts: AlertSender?
     let logger: Logger
 
-    public init(database: SluiceDatabase, clock: any WallClock, settings: ControllerSettings, signal: ChangeSignal, alerts: AlertSender?, logger: Logger) {
+    /// Alerts are not sent from here: the store writes each with the event that raises it,
+    /// and ``AlertDelivery`` sends them (the signal after each pass wakes it).
+    public init(database: SluiceDatabase, clock: any WallClock, settings: ControllerSettings, signal: ChangeSignal, logger: Logger) {
         self.database = database
         self.clock = clock
         self.settings = settings
         self.signal = signal
-        self.alerts = alerts
         self.logger = logger
     }
 
@@ -68,15 +68,10 @@ public struct ReconcilerService: Service {
             switch action {
             case .halt(let rollout, _, let reason):
                 logger.warning("rollout \(rollout) halted: \(reason)")
-                alerts?.send(Alert(kind: "rollout.halted", rollout: rollout, host: nil, message: "rollout \(rollout) halted: \(reason)", atMs: now))
             case .reportSilent(let rollout, let host, let silentFor):
                 logger.warning("rollout \(rollout): host \(host) silent for \(formatDuration(ms: silentFor)); promotion blocked")
-                alerts?.send(Alert(kind: "host.silent", rollout: rollout, host: host.rawValue, message: "host \(host) silent for \(formatDuration(ms: silentFor)) during rollout \(rollout)", atMs: now))
             case .expireAssignment(let rollout, _, let host, let deadline):
                 logger.warning("rollout \(rollout): host \(host) has no result within the apply deadline (\(formatDuration(ms: deadline * 1000))); failed")
-                alerts?.send(Alert(
-                    kind: "host.failed", rollout: rollout, host: host.rawValue,
-                    message: "host \(host) failed in rollout \(rollout): no result within the apply deadline (\(formatDuration(ms: deadline * 1000)))", atMs: now))
             default:
                 logger.info("rollout: \(action)")
             }

@@ -97,6 +97,6 @@ struct AgentRoutes {
 
     /// The assignment's id and state, and the plan question waiting for the host, if any.
     static func etag(_ assignment: String?, _ question: SimulationRequest?) -> String {
-        (assignment ?? "none") + (question.map { "+q\($0.id)" } ?? "")
+        (assignment ?? "none") + (question.map { "_q\($0.id)" } ?? "")
     }
 }

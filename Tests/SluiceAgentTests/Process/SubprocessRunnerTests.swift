@@ -9,9 +9,9 @@ struct SubprocessRunnerTests {
 
     @Test("stdout, stderr and the exit status are captured")
     func capturesOutputAndStatus() async throws {
-        let printed = try await runner.run("printf", ["a\\tb\\n%s", "x y"], timeout: .seconds(10))
+        let printed = try await runner.run("printf", ["a\\tb\\n%s", "x y"], timeout: .seconds(60))
         #expect(printed == CommandResult(status: 0, stdout: "a\tb\nx y", stderr: ""))
-        let failed = try await runner.run("ls", ["/nonexistent-sluice-path"], timeout: .seconds(10))
+        let failed = try await runner.run("ls", ["/nonexistent-sluice-path"], timeout: .seconds(60))
         #expect(failed.status == 2)
         #expect(failed.stdout.isEmpty)
         #expect(failed.firstStderrLine?.contains("No such file or directory") == true)
@@ -20,7 +20,7 @@ struct SubprocessRunnerTests {
     @Test("arguments reach the program verbatim: shell metacharacters are not interpreted")
     func argumentsAreNotInterpreted() async throws {
         let hostile = "$(touch /tmp/sluice-pwned); echo `id` | cat > /dev/null & *"
-        let result = try await runner.run("printf", ["%s", hostile], timeout: .seconds(10))
+        let result = try await runner.run("printf", ["%s", hostile], timeout: .seconds(60))
         #expect(result.stdout == hostile)
     }
 
@@ -28,7 +28,7 @@ struct SubprocessRunnerTests {
     func environment() async throws {
         let result = try await runner.run(
             "env", [], environment: ["SLUICE_PROBE": "42", "LC_ALL": "fr_FR.UTF-8", "LANGUAGE": "fr"],
-            timeout: .seconds(10)
+            timeout: .seconds(60)
         )
         let lines = Set(result.stdout.split(separator: "\n").map(String.init))
         #expect(lines.contains("LC_ALL=C.UTF-8"))
@@ -64,7 +64,7 @@ struct SubprocessRunnerTests {
 
     @Test("a process ended by a signal reports 128 + the signal number")
     func signalStatus() async throws {
-        let result = try await runner.run("perl", ["-e", "kill 'KILL', $$"], timeout: .seconds(10))
+        let result = try await runner.run("perl", ["-e", "kill 'KILL', $$"], timeout: .seconds(60))
         #expect(result.status == 137)
         #expect(CommandError.failed("perl", result).description == "perl was killed by signal 9")
     }
@@ -72,17 +72,17 @@ struct SubprocessRunnerTests {
     @Test("a missing program is reported by name, on PATH or at an absolute path")
     func missingProgram() async throws {
         let byName = try await #require(throws: CommandError.self) {
-            try await runner.run("sluice-no-such-program", [], timeout: .seconds(10))
+            try await runner.run("sluice-no-such-program", [], timeout: .seconds(60))
         }
         #expect(byName.description == "cannot run \"sluice-no-such-program\": not found on PATH")
         #expect(byName.kind == .notFound)
         let byPath = try await #require(throws: CommandError.self) {
-            try await runner.run("/nonexistent/sluice-tool", [], timeout: .seconds(10))
+            try await runner.run("/nonexistent/sluice-tool", [], timeout: .seconds(60))
         }
         #expect(byPath.kind == .notFound)
         #expect(byPath.description.hasPrefix("cannot run \"/nonexistent/sluice-tool\""))
         let relative = try await #require(throws: CommandError.self) {
-            try await runner.run("bin/ls", [], timeout: .seconds(10))
+            try await runner.run("bin/ls", [], timeout: .seconds(60))
         }
         #expect(relative.kind == .notFound)
     }
@@ -91,7 +91,7 @@ struct SubprocessRunnerTests {
     func outputLimit() async throws {
         let runner = SubprocessRunner(stdoutLimit: 1_000)
         let error = try await #require(throws: CommandError.self) {
-            try await runner.run("head", ["-c", "2000000", "/dev/zero"], timeout: .seconds(10))
+            try await runner.run("head", ["-c", "2000000", "/dev/zero"], timeout: .seconds(60))
         }
         #expect(error.kind == .outputTooLarge)
         #expect(error.description == "head printed more than its limit of 1000 bytes on stdout or 1 MiB on stderr")
