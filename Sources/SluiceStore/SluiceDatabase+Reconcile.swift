@@ -4,7 +4,7 @@ import SluiceCore
 
 extension SluiceDatabase {
     /// The reconciler's view: open rollouts, their assignments plus every assignment that
-    /// holds group capacity anywhere, and every host's health. One read transaction.
+    /// holds group capacity anywhere, and every host's health and labels. One read transaction.
     public func reconcileSnapshot(staleAfterMs: Int64) throws -> ReconcileSnapshot {
         try writer.read { db in
             let rollouts = try Row.fetchAll(db, sql: "SELECT * FROM rollouts WHERE state IN ('running', 'paused') ORDER BY id").map {
@@ -17,7 +17,8 @@ extension SluiceDatabase {
                     WHERE r.state IN ('running', 'paused') OR a.state IN ('started', 'applying', 'verifying')
                        OR (a.state = 'failed' AND a.resolved_at_ms IS NULL)
                     """)
-            return ReconcileSnapshot(rollouts: rollouts, assignments: assignments, hosts: try hostHealth(db), staleAfterMs: staleAfterMs)
+            return ReconcileSnapshot(
+                rollouts: rollouts, assignments: assignments, hosts: try hostHealth(db), labels: try hostLabels(db), staleAfterMs: staleAfterMs)
         }
     }
 

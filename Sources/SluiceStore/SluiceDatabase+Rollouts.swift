@@ -153,12 +153,13 @@ extension SluiceDatabase {
                         AssignmentDetail(id: $0.id, hostID: $0.hostID, batch: $0.batch, group: $0.capacityKey, state: $0.state, detail: detailByID[$0.id] ?? nil)
                     })
             }
-            let hosts = try hostHealth(db)
+            let snapshot = ReconcileSnapshot(
+                rollouts: [status], assignments: all, hosts: try hostHealth(db), labels: try hostLabels(db), staleAfterMs: staleAfterMs)
             let warnings = try JSONDecoder().decode([String].self, from: Data((row["warnings"] as String).utf8))
             let simulation = try (row["simulation"] as String?).map { try JSONDecoder().decode(PlanSimulation.self, from: Data($0.utf8)) }
             return RolloutDetail(
                 summary: summary, waves: waves, warnings: warnings,
-                waitingOn: RolloutDetail.waitingOn(rollout: status, assignments: all, hosts: hosts, staleAfterMs: staleAfterMs, nowMs: nowMs),
+                waitingOn: RolloutDetail.waitingOn(rollout: status, snapshot: snapshot, nowMs: nowMs),
                 simulation: simulation)
         }
     }
@@ -197,6 +198,20 @@ extension SluiceDatabase {
                 batch: $0["batch"], capacityKey: $0["capacity_key"], state: AssignmentState(rawValue: $0["state"]) ?? .failed,
                 resolved: ($0["resolved_at_ms"] as Int64?) != nil, startedAtMs: $0["started_at_ms"])
         }
+    }
+
+    /// Every enrolled (not revoked) host's labels.
+    func hostLabels(_ db: Database) throws -> [HostID: Labels] {
+        var values: [String: [String: String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id FROM hosts WHERE revoked_at_ms IS NULL") { values[row["id"]] = [:] }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT l.host_id, l.key, l.value FROM host_labels l JOIN hosts h ON h.id = l.host_id WHERE h.revoked_at_ms IS NULL")
+        {
+            values[row["host_id"], default: [:]][row["key"]] = row["value"]
+        }
+        var out: [HostID: Labels] = [:]
+        for (id, labels) in values { out[try HostID(parsing: id)] = try Labels(validating: labels) }
+        return out
     }
 
     func hostHealth(_ db: Database) throws -> [HostID: HostHealth] {

@@ -82,7 +82,7 @@ struct PlanBenchmark: ParsableCommand {
             ],
             assignments: assignments,
             hosts: Dictionary(uniqueKeysWithValues: hosts.map { ($0.id, HostHealth(lastSeenAtMs: now, healthy: true, sinceMs: 0)) }),
-            staleAfterMs: 300_000)
+            labels: Dictionary(uniqueKeysWithValues: hosts.map { ($0.id, $0.labels) }), staleAfterMs: 300_000)
         var actions = 0
         let reconcileTimes = try (0..<repeats).map { _ in
             try benchmarkMeasure { actions = Reconciler.decide(snapshot, nowMs: now).count }

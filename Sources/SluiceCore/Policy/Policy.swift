@@ -107,7 +107,7 @@ public struct OriginPattern: Sendable, Codable, Equatable {
 }
 
 /// How hosts back each other up.
-public struct GroupRules: Sendable, Codable, Equatable {
+public struct GroupRules: Sendable, Codable, Hashable {
     /// The labels whose values together name a redundancy group.
     public var labels: [String]
     /// At most this many members of one group in flight or failed-unresolved at once, across all rollouts.

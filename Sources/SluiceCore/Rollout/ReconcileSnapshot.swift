@@ -85,12 +85,18 @@ public struct ReconcileSnapshot: Sendable, Equatable {
     /// Assignments of those rollouts, plus every unresolved failed assignment of any rollout.
     public var assignments: [AssignmentStatus]
     public var hosts: [HostID: HostHealth]
+    /// Every enrolled host's labels: a redundancy group is counted over all its members, under
+    /// each rollout's own policy, whatever rollout (if any) they are in.
+    public var labels: [HostID: Labels]
     public var staleAfterMs: Int64
 
-    public init(rollouts: [RolloutStatus], assignments: [AssignmentStatus], hosts: [HostID: HostHealth], staleAfterMs: Int64) {
+    public init(
+        rollouts: [RolloutStatus], assignments: [AssignmentStatus], hosts: [HostID: HostHealth], labels: [HostID: Labels], staleAfterMs: Int64
+    ) {
         self.rollouts = rollouts
         self.assignments = assignments
         self.hosts = hosts
+        self.labels = labels
         self.staleAfterMs = staleAfterMs
     }
 }

@@ -6,10 +6,10 @@
 public enum Reconciler {
     public static func decide(_ snapshot: ReconcileSnapshot, nowMs: Int64) -> [ReconcileAction] {
         var actions: [ReconcileAction] = []
-        // Capacity per group across all rollouts, updated as this pass starts hosts.
-        // A member that is unhealthy or silent is unavailable too, whatever its assignment says.
-        var holding: [String: Int] = [:]
-        for a in snapshot.assignments where a.holdsCapacity || isDown(a.hostID, snapshot, nowMs) { holding[a.capacityKey, default: 0] += 1 }
+        // One availability budget per group across all rollouts and policies, updated as this
+        // pass starts hosts: members in flight or failed anywhere, and members unhealthy or
+        // silent whether in a rollout or not, are unavailable.
+        var availability = GroupAvailability(snapshot, nowMs: nowMs)
         let byRollout = Dictionary(grouping: snapshot.assignments, by: \.rolloutID)
         // Hosts changing right now, in any rollout: such a host waits for that to end.
         var busyHosts = Set(snapshot.assignments.filter(\.state.isInFlight).map(\.hostID))
@@ -90,11 +90,10 @@ public enum Reconciler {
                 for a in mine.sorted(by: { ($0.batch, $0.hostID) < ($1.batch, $1.hostID) }) where a.state == .pending && a.batch == openBatch {
                     let health = snapshot.hosts[a.hostID]
                     guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false else { continue }
-                    guard holding[a.capacityKey, default: 0] < rollout.policy.groups.maxUnavailable else { continue }
                     // A host already changing in another rollout waits for it.
-                    guard !busyHosts.contains(a.hostID) else { continue }
+                    guard !busyHosts.contains(a.hostID), availability.blocker(for: a.hostID, rollout.policy.groups) == nil else { continue }
                     busyHosts.insert(a.hostID)
-                    holding[a.capacityKey, default: 0] += 1
+                    availability.take(a.hostID)
                     actions.append(.startAssignment(rollout: rollout.id, assignment: a.id, host: a.hostID))
                 }
             case .soaking:
@@ -111,11 +110,4 @@ public enum Reconciler {
         return actions
     }
 
-    /// Reported unhealthy, or silent past the threshold.
-    static func isDown(_ host: HostID, _ snapshot: ReconcileSnapshot, _ nowMs: Int64) -> Bool {
-        guard let health = snapshot.hosts[host] else { return false }
-        if health.healthy == false { return true }
-        guard let seen = health.lastSeenAtMs else { return false }
-        return nowMs - seen > snapshot.staleAfterMs
-    }
 }

@@ -108,9 +108,8 @@ public struct HostAssignment: Sendable, Codable, Equatable {
 extension RolloutDetail {
     /// Explains, for people, why the rollout is not moving: approvals, windows, soaks,
     /// silent hosts and full groups.
-    public static func waitingOn(
-        rollout: RolloutStatus, assignments: [AssignmentStatus], hosts: [HostID: HostHealth], staleAfterMs: Int64, nowMs: Int64
-    ) -> [String] {
+    public static func waitingOn(rollout: RolloutStatus, snapshot: ReconcileSnapshot, nowMs: Int64) -> [String] {
+        let assignments = snapshot.assignments, hosts = snapshot.hosts, staleAfterMs = snapshot.staleAfterMs
         switch rollout.state {
         case .paused: return ["paused by an operator: resume to continue"]
         case .completed, .halted, .aborted: return []
@@ -131,11 +130,10 @@ extension RolloutDetail {
             if !spec.isOpen(atMs: nowMs) { out.append("wave \(spec.name) waits for its maintenance window") }
         case .running:
             if !spec.isOpen(atMs: nowMs) { out.append("wave \(spec.name) is outside its maintenance window: no new host starts") }
-            let busy = Dictionary(grouping: assignments.filter(\.holdsCapacity), by: \.capacityKey).mapValues(\.count)
-            for a in mine where a.state == .pending {
-                if busy[a.capacityKey, default: 0] >= rollout.policy.groups.maxUnavailable {
-                    out.append("host \(a.hostID) waits: group \(a.capacityKey) has \(busy[a.capacityKey]!) member(s) unavailable")
-                }
+            var availability = GroupAvailability(snapshot, nowMs: nowMs)
+            let openBatch = mine.filter { !$0.state.isFinished }.map(\.batch).min() ?? 0
+            for a in mine where a.state == .pending && a.batch == openBatch {
+                if let blocker = availability.blocker(for: a.hostID, rollout.policy.groups) { out.append("host \(a.hostID) waits: \(blocker)") }
             }
             let inFlight = mine.filter(\.state.isInFlight).map(\.hostID.description)
             if !inFlight.isEmpty { out.append("wave \(spec.name) applying on \(inFlight.joined(separator: ", "))") }

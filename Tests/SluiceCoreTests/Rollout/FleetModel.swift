@@ -42,7 +42,7 @@ struct FleetModel {
     }
 
     var snapshot: ReconcileSnapshot {
-        ReconcileSnapshot(rollouts: [rollout], assignments: assignments, hosts: hosts, staleAfterMs: staleAfterMs)
+        ReconcileSnapshot(rollouts: [rollout], assignments: assignments, hosts: hosts, labels: labels, staleAfterMs: staleAfterMs)
     }
 
     func assignment(of host: String) -> AssignmentStatus? { assignments.first { $0.hostID.rawValue == host } }

@@ -40,8 +40,7 @@ struct ReconcilerWindowTests {
         world.nowMs = Self.at("2027-03-22T09:30:00Z")
         world.heartbeat()
         world.settle()
-        let waiting = RolloutDetail.waitingOn(
-            rollout: world.rollout, assignments: world.assignments, hosts: world.hosts, staleAfterMs: world.staleAfterMs, nowMs: world.nowMs)
+        let waiting = RolloutDetail.waitingOn(rollout: world.rollout, snapshot: world.snapshot, nowMs: world.nowMs)
         #expect(waiting == ["wave all waits for its maintenance window"], "\(waiting)")
         let first = Self.firstStart(&world, from: world.nowMs, limitMinutes: 8 * 24 * 60)
         #expect(world.violations.isEmpty, "\(world.violations)")
@@ -59,8 +58,7 @@ struct ReconcilerWindowTests {
         world.agentFinishes(world.assignments.first { $0.state == .started }!.hostID, outcome: .succeeded)
         world.settle()
         #expect(world.assignments.filter { $0.state == .started }.isEmpty, "a host started outside the window")
-        let outside = RolloutDetail.waitingOn(
-            rollout: world.rollout, assignments: world.assignments, hosts: world.hosts, staleAfterMs: world.staleAfterMs, nowMs: world.nowMs)
+        let outside = RolloutDetail.waitingOn(rollout: world.rollout, snapshot: world.snapshot, nowMs: world.nowMs)
         #expect(outside.contains("wave all is outside its maintenance window: no new host starts"), "\(outside)")
         let resumed = Self.firstStart(&world, from: world.nowMs, limitMinutes: 8 * 24 * 60)
         #expect(resumed == Self.at("2027-04-05T06:00:00Z"))
