@@ -10,7 +10,10 @@ extension SluiceHTTPClient {
     }
 
     /// `GET /v1/audit/verify`: the controller walks the whole chain.
-    public func verifyAudit() async throws -> AuditVerification { try await send("GET", "/v1/audit/verify") }
+    /// - Parameter head: a head recorded earlier that the chain must still hold.
+    public func verifyAudit(head: AuditHead? = nil) async throws -> AuditVerification {
+        try await send("GET", "/v1/audit/verify", query: head.map { [URLQueryItem(name: "head", value: $0.description)] } ?? [])
+    }
 
     /// `GET /v1/rollouts/{id}/history`: what a postmortem of the rollout is computed from.
     public func rolloutHistory(_ id: Int64) async throws -> RolloutHistory { try await send("GET", "/v1/rollouts/\(id)/history") }

@@ -18,9 +18,45 @@ extension SluiceDatabase {
     /// - Parameters:
     ///   - workers: parallel readers; defaults to the processor count.
     ///   - parallelAbove: below this many sequence numbers one reader does it all.
+    ///   - heads: heads recorded earlier (`AuditHeadWitness`, `--head`): each row must still be
+    ///     there with the same hash. Without them, deleting the newest rows and resetting
+    ///     SQLite's counter goes unseen.
     public func verifyAudit(
-        workers: Int = ProcessInfo.processInfo.activeProcessorCount, parallelAbove: Int64 = 100_000
+        heads: [AuditHead] = [], workers: Int = ProcessInfo.processInfo.activeProcessorCount, parallelAbove: Int64 = 100_000
     ) throws -> AuditVerification {
+        var result = try verifyChain(workers: workers, parallelAbove: parallelAbove)
+        guard result.intact else { return result }
+        for head in heads.sorted(by: { $0.seq > $1.seq }) {
+            if let problem = try checkHead(head, lastSeq: result.lastSeq) {
+                result.problem = problem
+                result.headHash = nil
+                break
+            }
+        }
+        return result
+    }
+
+    /// Whether the chain still holds `head`.
+    public func checkHead(_ head: AuditHead, lastSeq: Int64?) throws -> AuditChainProblem? {
+        let recorded = head.atMs.map { " recorded \(AuditTime.rfc3339($0))" } ?? ""
+        guard let lastSeq, lastSeq >= head.seq else {
+            let first = (lastSeq ?? 0) + 1
+            return AuditChainProblem(
+                kind: .deleted, seq: first, lastSeq: head.seq,
+                message: "\(head.seq > first ? "rows \(first)...\(head.seq), the newest, are" : "row \(head.seq), the newest, is") missing (truncated): the head\(recorded) reached seq \(head.seq)")
+        }
+        let hash = try writer.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE seq = ?", arguments: [head.seq]) }
+        let actual = hash.map { LowercaseHex.encode(Array($0)) }
+        guard actual == head.hash else {
+            return AuditChainProblem(
+                kind: .rewritten, seq: head.seq,
+                message: "row \(head.seq)'s hash is \(actual ?? "missing"), not \(head.hash) as the head\(recorded) says: the chain was rewritten from there or before")
+        }
+        return nil
+    }
+
+    /// The hash chain alone, without recorded heads.
+    func verifyChain(workers: Int, parallelAbove: Int64) throws -> AuditVerification {
         let started = ContinuousClock.now
         func elapsed() -> Int64 {
             let d = ContinuousClock.now - started

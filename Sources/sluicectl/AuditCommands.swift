@@ -68,17 +68,28 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Walk the hash chain and name the first row edited, deleted, inserted or reordered; exit 1 if any.")
         @Option(help: ArgumentHelp("Verify an NDJSON export on its own, from its anchors, instead of a database.", valueName: "EXPORT"))
         var file: String?
+        @Option(
+            help: ArgumentHelp(
+                "A head recorded earlier (as verify prints it): the chain must still hold that row with that hash. The head sluiced witnessed beside its database (<db>.audit-head) is always checked.",
+                valueName: "SEQ:HASH"))
+        var head: String?
         @OptionGroup var source: AuditSource
 
         func run() async throws {
             let result: AuditVerification
+            let given = try head.map { text in
+                do throws(InvalidInput) { return try AuditHead(parsing: text) } catch { throw ValidationError(error.message) }
+            }
             if let file {
                 guard source.db == nil else { throw ValidationError("give --file or --db, not both") }
+                guard given == nil else { throw ValidationError("--head checks a database, not an export") }
                 result = try SluiceDatabase.verifyAuditExport(path: file)
             } else {
                 switch try source.open() {
-                case .file(let database): result = try database.verifyAudit()
-                case .controller(let client): result = try await client.verifyAudit()
+                case .file(let database):
+                    let witnessed = try SluiceDatabase.witnessedHead(databasePath: database.path)
+                    result = try database.verifyAudit(heads: [witnessed, given].compactMap { $0 })
+                case .controller(let client): result = try await client.verifyAudit(head: given)
                 }
             }
             guard result.intact else {

@@ -69,6 +69,18 @@ struct AuditCLITests {
             #expect(result.stderr.contains("audit chain broken " + expected), "\(name): \(result.stderr)")
         }
 
+        // The newest rows deleted and SQLite's counter reset: the chain alone looks intact; the
+        // head given with --head (as verify printed it) finds the truncation.
+        let head = try #require(intact.stdout.split(separator: " ").first { $0.hasPrefix("7:") }.map { String($0.dropLast()) })
+        let truncated = dir + "/truncated.sqlite"
+        try FileManager.default.copyItem(atPath: db, toPath: truncated)
+        _ = try Self.sqlite(truncated, Self.dropTriggers + "DELETE FROM audit_events WHERE seq >= 6; UPDATE sqlite_sequence SET seq = 5 WHERE name = 'audit_events';")
+        #expect(try runProgram("sluicectl", ["audit", "verify", "--db", truncated]).status == 0)
+        let found = try runProgram("sluicectl", ["audit", "verify", "--db", truncated, "--head", head])
+        #expect(found.status == 1 && found.stderr.contains("audit chain broken at seq 6: rows 6...7, the newest, are missing (truncated)"), "\(found.stderr)")
+        let bad = try runProgram("sluicectl", ["audit", "verify", "--db", db, "--head", "7:xyz"])
+        #expect(bad.status != 0 && bad.stderr.contains("invalid audit head \"7:xyz\": expected SEQ:HASH"), "\(bad.stderr)")
+
         // An export verifies alone, from its anchors; a tampered copy of it does not.
         let export = dir + "/range.ndjson"
         let exported = try runProgram("sluicectl", ["audit", "export", "--db", db, "--since", "1h", "--out", export])

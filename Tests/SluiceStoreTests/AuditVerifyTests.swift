@@ -97,6 +97,38 @@ struct AuditVerifyTests {
         }
     }
 
+    @Test func truncatingTheEndAndResettingSQLitesCounterIsFoundByTheWitnessedHead() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let database = try AuditFixtures.database(dir, count: 120)
+        let head = try #require(try database.auditHead())
+        #expect(head.seq == 120)
+        try SluiceDatabase.witness(AuditHead(seq: head.seq, hash: head.hash, atMs: 1_800_000_000_000), databasePath: database.path)
+        let witnessed = try #require(try SluiceDatabase.witnessedHead(databasePath: database.path))
+        #expect(witnessed.seq == 120 && witnessed.hash == head.hash)
+        #expect(try database.verifyAudit(heads: [witnessed]).intact)
+
+        // The probe's tampering: the newest rows deleted and SQLite's counter put back.
+        try AuditFixtures.tamper(database, "DELETE FROM audit_events WHERE seq > 115", "UPDATE sqlite_sequence SET seq = 115 WHERE name = 'audit_events'")
+        #expect(try database.verifyAudit().intact, "the chain alone cannot tell: the head is what finds it")
+        let problem = try #require(try database.verifyAudit(heads: [witnessed]).problem)
+        #expect(problem.kind == .deleted && problem.seq == 116 && problem.lastSeq == 120, "\(problem)")
+        #expect(problem.message == "rows 116...120, the newest, are missing (truncated): the head recorded 2027-01-15T08:00:00.000Z reached seq 120", "\(problem)")
+    }
+
+    @Test func aHeadWhoseRowNowHasAnotherHashIsReportedRewritten() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let database = try AuditFixtures.database(dir, count: 20)
+        let other = String(repeating: "ab", count: 32)
+        let problem = try #require(try database.verifyAudit(heads: [AuditHead(seq: 7, hash: other)]).problem)
+        #expect(problem.kind == .rewritten && problem.seq == 7, "\(problem)")
+        #expect(problem.message.hasSuffix("not \(other) as the head says: the chain was rewritten from there or before"), "\(problem.message)")
+        for bad in ["7", "0:\(other)", "7:\(other.uppercased())", "07:\(other)", "7:abc"] {
+            #expect(throws: InvalidInput.self, "\(bad)") { try AuditHead(parsing: bad) }
+        }
+    }
+
     @Test func anEmptiedLogIsNotAnEmptyOne() throws {
         let database = try SluiceDatabase.inMemory()
         #expect(try database.verifyAudit().intact)

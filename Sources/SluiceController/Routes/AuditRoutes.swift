@@ -20,8 +20,17 @@ struct AuditRoutes {
             return JSONResponse(try database.auditPage(query))
         }
 
-        api.add(.verifyAudit) { _, _, _ in
-            JSONResponse(try database.verifyAudit())
+        api.add(.verifyAudit) { request, _, _ in
+            // The head the controller witnessed beside its database file, and one the caller
+            // recorded elsewhere (`head=SEQ:HASH`).
+            var heads: [AuditHead] = []
+            if database.path != ":memory:", let witnessed = try SluiceDatabase.witnessedHead(databasePath: database.path) { heads.append(witnessed) }
+            let given = request.uri.queryParameters.getAll("head")
+            guard given.count <= 1 else { throw APIError.invalid("query: head given twice") }
+            for text in given {
+                do throws(InvalidInput) { heads.append(try AuditHead(parsing: String(text))) } catch { throw APIError.invalid("head: \(error.message)") }
+            }
+            return JSONResponse(try database.verifyAudit(heads: heads))
         }
 
         api.add(.rolloutHistory) { _, context, _ in

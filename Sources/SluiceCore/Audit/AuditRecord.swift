@@ -41,6 +41,9 @@ public struct AuditChainProblem: Sendable, Equatable, Codable, CustomStringConve
         case reordered
         /// The row does not link to the one before it, and nothing more precise can be said.
         case unlinked
+        /// The row's hash is not the one a head recorded earlier names: the chain was
+        /// rewritten from there or before.
+        case rewritten
     }
 
     public var kind: Kind
@@ -84,12 +87,12 @@ public struct AuditVerification: Sendable, Equatable, Codable {
 
     public var intact: Bool { problem == nil }
 
-    /// One line for people: `audit chain intact: 1200 rows (seq 1...1200), head 3fa2...`.
+    /// One line for people: `audit chain intact: 1200 rows (seq 1...1200), head 1200:3fa2...`.
     public var summary: String {
         if let problem { return problem.description }
         guard let firstSeq, let lastSeq else { return "audit log is empty" }
         let rate = elapsedMs > 0 ? ", \(rows * 1000 / elapsedMs) rows/s" : ""
-        return "audit chain intact: \(rows) rows (seq \(firstSeq)...\(lastSeq)), head \(headHash ?? "?"), verified in \(AuditTime.duration(elapsedMs))\(rate)"
+        return "audit chain intact: \(rows) rows (seq \(firstSeq)...\(lastSeq)), head \(lastSeq):\(headHash ?? "?"), verified in \(AuditTime.duration(elapsedMs))\(rate)"
     }
 }
 

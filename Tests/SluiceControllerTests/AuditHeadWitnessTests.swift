@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import SluiceCore
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceController
+
+@Suite("The audit chain's head, witnessed beside the database")
+struct AuditHeadWitnessTests {
+    @Test func theWitnessRecordsTheHeadAsItMovesAndNeverOverwritesOneTheChainLost() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = ManualWallClock(nowMs: 1_800_000_000_000)
+        let database = try SluiceDatabase.open(path: dir.file("sluice.sqlite"), nowMs: clock.nowMs())
+        let witness = AuditHeadWitness(database: database, clock: clock, logger: Logger(label: "test"))
+        _ = try database.createOperatorToken(name: "a", role: .admin, expiresAtMs: nil, actor: .local("root"), nowMs: clock.nowMs())
+        _ = try database.createOperatorToken(name: "b", role: .admin, expiresAtMs: nil, actor: .local("root"), nowMs: clock.nowMs())
+        #expect(witness.witness() == nil)
+        let first = try #require(try SluiceDatabase.witnessedHead(databasePath: database.path))
+        #expect(first.seq == (try database.auditHead())?.seq && first.atMs == clock.nowMs())
+        let attributes = try FileManager.default.attributesOfItem(atPath: SluiceDatabase.witnessedHeadPath(for: database.path))
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+
+        clock.advance(byMs: 60_000)
+        _ = try database.createOperatorToken(name: "c", role: .viewer, expiresAtMs: nil, actor: .local("root"), nowMs: clock.nowMs())
+        #expect(witness.witness() == nil)
+        let second = try #require(try SluiceDatabase.witnessedHead(databasePath: database.path))
+        #expect(second.seq == first.seq + 1)
+
+        // The newest row deleted behind the controller's back, counter reset: reported, and the
+        // witnessed head is kept as the evidence.
+        try Self.sqlite(
+            database.path,
+            "DROP TRIGGER audit_events_are_never_deleted; DELETE FROM audit_events WHERE seq = \(second.seq); UPDATE sqlite_sequence SET seq = \(second.seq - 1) WHERE name = 'audit_events';"
+        )
+        let problem = try #require(witness.witness())
+        #expect(problem.kind == .deleted && problem.seq == second.seq)
+        #expect(try SluiceDatabase.witnessedHead(databasePath: database.path) == second)
+    }
+
+    /// The sqlite3 shell on the file, as someone with write access to it would.
+    static func sqlite(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, sql]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw InvalidInput("sqlite3 exited \(process.terminationStatus)") }
+    }
+}
