@@ -47,6 +47,21 @@ struct AuditPostmortemRuleTests {
         #expect(p.haltedAtMs == nil && p.state == "completed")
     }
 
+    @Test func aHostSilentDuringItsSoakIsItsOwnCauseOfTheHalt() {
+        var s = Script()
+        s.add(0, "rollout.created")
+        s.agent(10, "started", "a")
+        s.agent(20, "finished", "a", outcome: "succeeded")
+        s.add(25, "wave.soaking")
+        s.add(60, "host.silent", host: "a", group: "g", #"{"silentForMs":"31000","effect":"promotion blocked"}"#)
+        s.add(60, "rollout.halted", #"{"reason":"wave w: host a silent during soak (no heartbeat for 31 s)"}"#)
+        let p = s.postmortem()
+        #expect(p.failures.map { "\($0.host) \($0.outcome) \($0.group ?? "-")" } == ["a silent g"])
+        #expect(p.failures.first?.detail == "no heartbeat during its wave's soak: wave w: host a silent during soak (no heartbeat for 31 s)")
+        #expect(p.detectedAtMs == Self.t0 + 60_000 && p.haltedAtMs == Self.t0 + 60_000)
+        #expect(p.markdown(zone: TimeZone(identifier: "UTC")!, slo: 0.999).contains("a (silent)"))
+    }
+
     @Test func aFailedHostStaysDownUntilItReportsHealthyEvenAfterTheRolloutEnds() {
         var s = Script()
         s.add(0, "rollout.created")

@@ -106,7 +106,7 @@ public struct Postmortem: Sendable, Equatable {
 
         // Hosts that failed or rolled back, with the output that decided it; a host silent past
         // its apply deadline failed by that silence (what it reported later is the timeline's).
-        failures = mine.filter { $0.kind == "agent.finished" || $0.kind == "assignment.timed-out" }.compactMap { finished in
+        var found = mine.filter { $0.kind == "agent.finished" || $0.kind == "assignment.timed-out" }.compactMap { finished -> HostFailure? in
             let details = AuditDetails(finished.details)
             if finished.kind == "assignment.timed-out", let host = finished.hostID {
                 return HostFailure(
@@ -120,6 +120,20 @@ public struct Postmortem: Sendable, Equatable {
                 host: host, group: finished.groupKey ?? groupOf[host], wave: finished.wave, outcome: outcome, atMs: finished.atMs,
                 detail: details["detail"] ?? "", output: output)
         }
+        // A host updated by a soaking wave that went silent: its silence halted the rollout.
+        // The reconciler's reason reads "wave W: host H silent during soak (...)".
+        let words = endReason?.split(separator: " ").map(String.init) ?? []
+        if let end, end.kind == "rollout.halted", let reason = endReason,
+            let at = words.indices.first(where: { $0 + 4 < words.count && words[$0] == "host" && words[($0 + 2)...($0 + 4)] == ["silent", "during", "soak"] })
+        {
+            let host = words[at + 1]
+            let silence = mine.last { $0.kind == "host.silent" && $0.hostID == host }
+            found.append(
+                HostFailure(
+                    host: host, group: silence?.groupKey ?? groupOf[host], wave: end.wave, outcome: "silent", atMs: end.atMs,
+                    detail: "no heartbeat during its wave's soak: \(reason)", output: nil))
+        }
+        failures = found
 
         // Detection: the first failure report, and when the failure it reports began.
         let reports = events.filter { event in
