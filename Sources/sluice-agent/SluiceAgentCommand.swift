@@ -28,7 +28,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     var controllerCa: String?
     @Option(help: "This host's id. [default: the host name]") var hostID: String?
     @Option(name: .customLong("label"), help: "A label, key=value (repeatable; overrides the config's).") var labels: [String] = []
-    @Option(help: "Where the agent keeps its secret. [default: /var/lib/sluice]") var stateDir: String?
+    @Option(help: "Where the agent keeps its secret, apply journal, saved packages for rollback and held-restart log. [default: \(AgentConfiguration.defaultStateDirectory)]")
+    var stateDir: String?
     @Option(help: "Enrollment token for the first start (also SLUICE_ENROLL_TOKEN).") var enrollToken: String?
     @Flag(help: "Report the inventory once and exit.") var once = false
     @Option(help: "Heartbeat interval, such as 10s. [default: 10s]") var heartbeat: String?

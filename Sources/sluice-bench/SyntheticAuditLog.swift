@@ -120,7 +120,7 @@ struct SyntheticAuditLog {
         ]
         var steps: [(String, String, String?)] = [
             ("started", "agent began the apply", nil), ("preflighted", "preflight passed: 1 package(s), 48 MB free", nil),
-            ("saved", "saved 1 package(s) for rollback in /var/lib/sluice/rollback", nil), ("held", "service restarts held by /usr/sbin/policy-rc.d", nil),
+            ("saved", "saved 1 package(s) for rollback in /var/lib/sluice-agent/rollback", nil), ("held", "service restarts held by /usr/sbin/policy-rc.d", nil),
             ("installed", "installed \(pin) with restarts held", nil), ("validated", "1 validation(s) passed with the new binaries", nil),
             ("restarted", "restarted named", nil),
         ]

@@ -93,7 +93,7 @@ if let text = options["kill-at"] {
 }
 let killSwitch = KillSwitch(
     phase: killAt, occurrence: Int(options["occurrence"] ?? "1") ?? 1,
-    watch: options["kill-during-dpkg"] == "1" ? root + "/var/lib/sluice/held-restarts.log" : nil,
+    watch: options["kill-during-dpkg"] == "1" ? root + state + "/held-restarts.log" : nil,
     rootToKill: options["power-loss"] == "1" ? root : nil)
 var configuration = AptBackend.Configuration(root: root, stateDirectory: state, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120)
 if let file = options["boot-id-file"] { configuration.bootIDFile = file }

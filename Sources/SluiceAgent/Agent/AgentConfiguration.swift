@@ -6,11 +6,14 @@ import SluiceYAML
 /// `/etc/sluice/agent.yaml`, then flags, each overriding the last.
 public struct AgentConfiguration: Sendable, Equatable {
     public static let defaultPath = "/etc/sluice/agent.yaml"
+    /// The agent's own directory, never shared with the controller (whose is `/var/lib/sluice`).
+    public static let defaultStateDirectory = "/var/lib/sluice-agent"
 
     public var controller: String?
     public var hostID: HostID?
     public var labels: [String: String] = [:]
-    public var stateDirectory = "/var/lib/sluice"
+    /// Its secret, apply journal and lock, saved packages for rollback, held-restart log.
+    public var stateDirectory = Self.defaultStateDirectory
     public var reportIntervalSeconds: Int64 = 60
     /// How often the agent says it is alive and healthy.
     public var heartbeatSeconds: Int64 = 10

@@ -26,7 +26,9 @@ struct ApplySession {
     var notes: [String] = []
 
     var root: HostRoot { backend.root }
-    var archive: RollbackArchive { RollbackArchive(root: root, assignmentID: assignmentID) }
+    var archive: RollbackArchive {
+        RollbackArchive(root: root, stateDirectory: backend.configuration.stateDirectory, assignmentID: assignmentID)
+    }
     var allNames: [PackageName] {
         var names = instructions.packages.map(\.name)
         for name in Set(before.keys).union(targets.keys).sorted() {

@@ -28,7 +28,9 @@ public struct AptBackend: PackageBackend {
     public struct Configuration: Sendable {
         /// The root to manage: `/`, or a chroot directory in tests.
         public var root: String
-        /// The agent's state directory, for the journal and the apply lock.
+        /// The agent's state directory: the journal and the apply lock in it on this machine; the
+        /// saved .debs (`rollback/`) and the held-restart log in the same path inside ``root``,
+        /// which is the same directory when the root is `/`.
         public var stateDirectory: String
         /// Free space required on the root's `/usr`, `/var` and the state directory.
         public var minimumFreeBytes: UInt64
@@ -50,7 +52,7 @@ public struct AptBackend: PackageBackend {
         ///   - restartTimeoutSeconds: how long one restart may take.
         ///   - bootIDFile: where the kernel's boot id is read.
         public init(
-            root: String = "/", stateDirectory: String = "/var/lib/sluice", minimumFreeBytes: UInt64 = 256 << 20,
+            root: String = "/", stateDirectory: String = AgentConfiguration.defaultStateDirectory, minimumFreeBytes: UInt64 = 256 << 20,
             lockTimeoutSeconds: Int = 300, installTimeoutSeconds: Int = 3600, restartTimeoutSeconds: Int = 120,
             bootIDFile: String = "/proc/sys/kernel/random/boot_id"
         ) {
@@ -87,7 +89,7 @@ public struct AptBackend: PackageBackend {
 
     var commands: AptCommands { AptCommands(lockTimeoutSeconds: configuration.lockTimeoutSeconds) }
     var health: HealthChecker { HealthChecker(root: root) }
-    var hold: RestartHold { RestartHold(root: root) }
+    var hold: RestartHold { RestartHold(root: root, stateDirectory: configuration.stateDirectory) }
     var restarter: ServiceRestarter { ServiceRestarter(root: root, timeout: .seconds(configuration.restartTimeoutSeconds)) }
     var dpkgLocks: DpkgLockWaiter { DpkgLockWaiter(root: root) }
     /// The kernel's boot id now, or `nil` when it cannot be read.

@@ -6,8 +6,8 @@ import SluiceCore
 
 /// Holds service restarts while packages install: a `/usr/sbin/policy-rc.d` that answers 101
 /// ("action forbidden") to every request from `invoke-rc.d` and `deb-systemd-invoke`, for every
-/// service id and unit name, and records each request in ``logPath`` so the agent restarts
-/// exactly those services once the new binaries are validated.
+/// service id and unit name, and records each request in ``logPath`` (in the agent's state
+/// directory) so the agent restarts exactly those services once the new binaries are validated.
 ///
 /// It is present only while the agent holds its apply lock: ``engage()`` moves a pre-existing
 /// `policy-rc.d` aside, ``release()`` removes ours and puts that one back, and agent start calls
@@ -15,24 +15,31 @@ import SluiceCore
 struct RestartHold: Sendable {
     static let policyPath = "/usr/sbin/policy-rc.d"
     static let savedPath = "/usr/sbin/policy-rc.d.sluice-saved"
-    /// Inside the root: the maintainer scripts write it from there.
-    static let logPath = "/var/lib/sluice/held-restarts.log"
     static let marker = "# sluice-agent restart hold"
     /// Actions whose refusal means the service should be (re)started once the hold is released.
     static let startingActions: Set<String> = ["start", "restart", "try-restart", "reload", "force-reload"]
 
-    static let script = """
+    let root: HostRoot
+    /// The agent's state directory as a path inside the root, where the maintainer scripts that
+    /// call `policy-rc.d` see it (on a host, whose root is `/`, the state directory itself).
+    let stateDirectory: String
+
+    /// The log of refused requests, inside the root.
+    var logPath: String { stateDirectory + "/held-restarts.log" }
+
+    /// The `policy-rc.d` that ``engage()`` writes, with ``logPath`` written into it.
+    var script: String {
+        """
         #!/bin/sh
-        \(marker): installed by sluice-agent while it applies packages, removed when it is done.
+        \(Self.marker): installed by sluice-agent while it applies packages, removed when it is done.
         # Refuses every action (exit 101) and records it, so the agent restarts the service only
         # after the new version has been validated.
-        mkdir -p /var/lib/sluice 2>/dev/null
-        printf '%s\\n' "$*" >> \(logPath) 2>/dev/null
+        mkdir -p -m 0700 \(shellWord(stateDirectory)) 2>/dev/null
+        printf '%s\\n' "$*" >> \(shellWord(logPath)) 2>/dev/null
         exit 101
 
         """
-
-    let root: HostRoot
+    }
 
     /// Whether our `policy-rc.d` is in place.
     var isEngaged: Bool {
@@ -50,9 +57,9 @@ struct RestartHold: Sendable {
             }
             guard rename(policy, root.file(Self.savedPath)) == 0 else { throw InvalidInput("cannot move \(policy) aside: \(errnoText())") }
         }
-        try makeDirectory(root.file("/var/lib/sluice"))
-        try writeFileAtomically("", to: root.file(Self.logPath), mode: 0o644)
-        try writeFileAtomically(Self.script, to: policy, mode: 0o755)
+        try makeDirectory(root.file(stateDirectory))
+        try writeFileAtomically("", to: root.file(logPath), mode: 0o644)
+        try writeFileAtomically(script, to: policy, mode: 0o755)
     }
 
     /// Removes our `policy-rc.d` and restores a saved one. Safe to call when nothing is held.
@@ -73,7 +80,7 @@ struct RestartHold: Sendable {
 
     /// The services whose start or restart was refused since ``engage()``, in first-seen order.
     var refusedServices: [String] {
-        guard let text = try? String(contentsOfFile: root.file(Self.logPath), encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOfFile: root.file(logPath), encoding: .utf8) else { return [] }
         return Self.services(inLog: text)
     }
 
@@ -99,4 +106,9 @@ struct RestartHold: Sendable {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "@._:+-".unicodeScalars.contains($0)
         }
     }
+}
+
+/// `text` as one word for `/bin/sh`: in single quotes, each single quote written as `'\''`.
+func shellWord(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

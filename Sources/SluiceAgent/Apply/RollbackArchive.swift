@@ -4,20 +4,24 @@ import Glibc
 import Foundation
 import SluiceCore
 
-/// The .deb files of the versions installed before an apply, kept in
-/// `/var/lib/sluice/rollback/ASSIGNMENT/` inside the root until the assignment ends.
+/// The .deb files of the versions installed before an apply, kept in `rollback/ASSIGNMENT/`
+/// in the agent's state directory until the assignment ends.
 ///
 /// Each package comes from apt's cache if the .deb is still there, else `apt-get download`
 /// of the exact installed version, else `dpkg-repack` (which rebuilds it from the installed
 /// files) when that tool is installed. Every file is checked with `dpkg-deb -f` before it counts.
 struct RollbackArchive: Sendable {
-    static let baseDirectory = "/var/lib/sluice/rollback"
-
     let root: HostRoot
+    /// The agent's state directory as a path inside the root, where `apt-get download` and
+    /// `dpkg-repack` write (on a host, whose root is `/`, the state directory itself).
+    let stateDirectory: String
     let assignmentID: String
 
+    /// Where every assignment's directory is, inside the root.
+    static func baseDirectory(in stateDirectory: String) -> String { stateDirectory + "/rollback" }
+
     /// The directory inside the root.
-    var directory: String { "\(Self.baseDirectory)/\(assignmentID)" }
+    var directory: String { "\(Self.baseDirectory(in: stateDirectory))/\(assignmentID)" }
 
     /// Saves one .deb per package.
     /// - Parameter packages: the installed packages the apply will change.

@@ -50,7 +50,7 @@ struct ApplyPartsTests {
         try FileManager.default.createDirectory(atPath: root + "/usr/sbin", withIntermediateDirectories: true)
         let foreign = "#!/bin/sh\nexit 0\n"
         try foreign.write(toFile: root + "/usr/sbin/policy-rc.d", atomically: true, encoding: .utf8)
-        let hold = RestartHold(root: HostRoot(path: root, runner: RecordingRunner()))
+        let hold = RestartHold(root: HostRoot(path: root, runner: RecordingRunner()), stateDirectory: "/var/lib/sluice-agent")
 
         try hold.engage()
         #expect(hold.isEngaged)
@@ -59,7 +59,7 @@ struct ApplyPartsTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: root + "/usr/sbin/policy-rc.d")
         #expect((attributes[.posixPermissions] as? Int) == 0o755)
         try "resolverd (restart)\n--quiet named.service restart\nold stop\nresolverd start\n../x restart\n"
-            .write(toFile: root + RestartHold.logPath, atomically: true, encoding: .utf8)
+            .write(toFile: root + "/var/lib/sluice-agent/held-restarts.log", atomically: true, encoding: .utf8)
         #expect(hold.refusedServices == ["resolverd", "named"])
 
         #expect(hold.release() == nil)
@@ -68,17 +68,18 @@ struct ApplyPartsTests {
         #expect(hold.release() == nil)
     }
 
-    @Test("policy-rc.d exits 101 and records what it refused")
+    @Test("policy-rc.d exits 101 and records what it refused in the state directory, whatever its path spells")
     func policyScriptRuns() async throws {
-        let root = Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/usr/sbin", withIntermediateDirectories: true)
-        // The script writes its log at an absolute path, so run a copy pointed at the temporary root.
-        let script = RestartHold.script.replacingOccurrences(of: "/var/lib/sluice", with: root + "/var/lib/sluice")
-        try script.write(toFile: root + "/policy-rc.d", atomically: true, encoding: .utf8)
-        let result = try await SubprocessRunner().run("/bin/sh", [root + "/policy-rc.d", "--quiet", "resolverd", "restart"], timeout: .seconds(10))
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Not created beforehand: the script makes it. Quotes, spaces and $ stay literal.
+        let state = directory + "/state dir's $HOME `x`"
+        let hold = RestartHold(root: HostRoot(runner: RecordingRunner()), stateDirectory: state)
+        try hold.script.write(toFile: directory + "/policy-rc.d", atomically: true, encoding: .utf8)
+        let result = try await SubprocessRunner().run("/bin/sh", [directory + "/policy-rc.d", "--quiet", "resolverd", "restart"], timeout: .seconds(10))
         #expect(result.status == 101)
-        #expect(try String(contentsOfFile: root + RestartHold.logPath, encoding: .utf8) == "--quiet resolverd restart\n")
+        #expect(try String(contentsOfFile: state + "/held-restarts.log", encoding: .utf8) == "--quiet resolverd restart\n")
+        #expect(hold.refusedServices == ["resolverd"])
     }
 
     @Test("DNS query encoding and response parsing")

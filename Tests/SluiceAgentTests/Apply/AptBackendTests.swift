@@ -28,6 +28,7 @@ struct AptBackendTests {
         #expect(steps.names == [.started, .preflighted, .saved, .held, .installed, .validated, .restarted, .healthy, .finished])
         #expect(steps.first(.preflighted)?.detail.contains("new dependencies: resolverd-common=2.0-1") == true)
         #expect(steps.first(.saved)?.detail.contains("resolverd 1.0-1") == true)
+        #expect(steps.first(.saved)?.detail.contains("in \(root.stateDirectory)/rollback/a-success") == true)
         #expect(steps.first(.restarted)?.detail == "restarted resolverd")
         #expect(finished.versionsBefore == ["resolverd": "1.0-1"])
         #expect(finished.versionsAfter == ["resolverd": "2.0-1", "resolverd-common": "2.0-1"])
@@ -40,7 +41,7 @@ struct AptBackendTests {
         #expect(tally.sequence == ["127.0.0.1", "127.0.0.2"])
         #expect(try String(contentsOfFile: root.path + "/usr/sbin/policy-rc.d", encoding: .utf8) == foreign)
         #expect(!FileManager.default.fileExists(atPath: root.path + "/usr/sbin/policy-rc.d.sluice-saved"))
-        #expect(!FileManager.default.fileExists(atPath: root.path + RollbackArchive.baseDirectory + "/a-success"))
+        #expect(!FileManager.default.fileExists(atPath: root.path + root.stateDirectory + "/rollback/a-success"))
         #expect(root.backend().journal.entries().last?.outcome == .succeeded)
         #expect(finished.rebootRequired == false)
     }
