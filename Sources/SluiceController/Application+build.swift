@@ -67,7 +67,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sluiced/\(SluiceVersion.current)"),
         services: runReconciler
             ? [reconciler, RolloutScheduler(database: database, clock: clock, settings: settings, policies: policies, signal: signal, logger: logger), alerts]
-                + (database.path == ":memory:" ? [] : [AuditHeadWitness(database: database, clock: clock, logger: logger)])
+                + (database.isInMemory ? [] : [AuditHeadWitness(database: database, clock: clock, logger: logger)])
             : [],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger

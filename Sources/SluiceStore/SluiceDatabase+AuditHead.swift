@@ -8,6 +8,9 @@ import SluiceCore
 /// The audit chain's head, and the newest one `sluiced` witnessed, kept beside the database
 /// file so that `audit verify` notices rows deleted from the end of the chain.
 extension SluiceDatabase {
+    /// An in-memory database has no file beside which to witness anything.
+    public var isInMemory: Bool { path == ":memory:" }
+
     /// `<database>.audit-head`.
     public static func witnessedHeadPath(for databasePath: String) -> String { databasePath + ".audit-head" }
 

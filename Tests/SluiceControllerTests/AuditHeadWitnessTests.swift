@@ -31,22 +31,12 @@ struct AuditHeadWitnessTests {
 
         // The newest row deleted behind the controller's back, counter reset: reported, and the
         // witnessed head is kept as the evidence.
-        try Self.sqlite(
+        try SQLiteShell.run(
             database.path,
             "DROP TRIGGER audit_events_are_never_deleted; DELETE FROM audit_events WHERE seq = \(second.seq); UPDATE sqlite_sequence SET seq = \(second.seq - 1) WHERE name = 'audit_events';"
         )
         let problem = try #require(witness.witness())
         #expect(problem.kind == .deleted && problem.seq == second.seq)
         #expect(try SluiceDatabase.witnessedHead(databasePath: database.path) == second)
-    }
-
-    /// The sqlite3 shell on the file, as someone with write access to it would.
-    static func sqlite(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path, sql]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw InvalidInput("sqlite3 exited \(process.terminationStatus)") }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceAPI
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// `sluicectl audit` and `sluicectl postmortem` as an operator runs them: on real SQLite
@@ -8,20 +9,7 @@ import Testing
 @Suite("Live: audit verify, queries and postmortems through sluicectl")
 struct AuditCLITests {
     /// Runs the `sqlite3` CLI on `db`, behind the controller's back.
-    static func sqlite(_ db: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [db, sql]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw LiveError("sqlite3 failed: \(problem)") }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    static func sqlite(_ db: String, _ sql: String) throws -> String { try SQLiteShell.run(db, sql) }
 
     static let dropTriggers = "DROP TRIGGER audit_events_are_never_updated; DROP TRIGGER audit_events_are_never_deleted;"
     static let columns = "at_ms, actor, kind, rollout_id, wave, host_id, region, group_key, package, details, prev_hash, hash"

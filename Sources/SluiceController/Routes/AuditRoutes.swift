@@ -24,7 +24,7 @@ struct AuditRoutes {
             // The head the controller witnessed beside its database file, and one the caller
             // recorded elsewhere (`head=SEQ:HASH`).
             var heads: [AuditHead] = []
-            if database.path != ":memory:", let witnessed = try SluiceDatabase.witnessedHead(databasePath: database.path) { heads.append(witnessed) }
+            if !database.isInMemory, let witnessed = try SluiceDatabase.witnessedHead(databasePath: database.path) { heads.append(witnessed) }
             let given = request.uri.queryParameters.getAll("head")
             guard given.count <= 1 else { throw APIError.invalid("query: head given twice") }
             for text in given {

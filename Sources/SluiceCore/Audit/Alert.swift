@@ -26,10 +26,6 @@ public struct Alert: Sendable, Codable, Equatable {
         self.atMs = atMs
     }
 
-    public static let kinds = [
-        "rollout.halted", "rollout.completed", "rollout.aborted", "wave.waiting-approval", "host.failed", "host.refused", "host.silent",
-    ]
-
     /// The alert an audit event raises, if any (its id is given when it is stored).
     public static func raised(by event: AuditEvent) -> Alert? {
         let details = AuditDetails(event.details)
