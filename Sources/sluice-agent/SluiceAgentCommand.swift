@@ -13,7 +13,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         commandName: "sluice-agent",
         abstract: "The Sluice agent: reports this host's packages and pending updates to the controller.",
         discussion: """
-            Reads \(AgentConfiguration.defaultPath) if it exists (or --config), then the *.yaml files of \
+            Reads \(AgentConfiguration.defaultPath) if it exists (or --config, which must exist unless its drop-ins do), then the *.yaml files of \
             \(AgentConfiguration.dropInDirectory(for: AgentConfiguration.defaultPath)) in name order \
             (`sluice-agent enroll` writes one: see `sluice-agent enroll --help`), enrolls once with an enrollment \
             token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \

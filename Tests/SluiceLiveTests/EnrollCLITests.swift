@@ -64,6 +64,43 @@ struct EnrollCLITests {
         #expect(try controller.stop(signal: SIGTERM) == 0, "\(controller.log)")
     }
 
+    @Test func overMutualTLSTheAgentRunsWithTheCACopyEnrollMadeAndItsClientCertificate() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = dir.file("sluice.sqlite"), tls = dir.file("tls")
+        let initialised = try runProgram("sluiced", ["tls", "init", "--dir", tls, "--name", "127.0.0.1"])
+        try #require(initialised.status == 0, "\(initialised.stderr)")
+        let admin = try runProgram("sluiced", ["token", "create", "--name", "alice", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try runProgram("sluiced", ["enroll-token", "create", "--name", "boot", "--db", db]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (controller, url) = try startSluicedOverMutualTLS(db: db, tls: tls, dir: dir.path)
+        // The CA as an operator hands it over: a file that may be gone after enrollment.
+        try FileManager.default.copyItem(atPath: tls + "/ca.pem", toPath: dir.file("handed-over-ca.pem"))
+        let systemctl = try Self.recordingSystemctl(in: dir)
+
+        let enrolled = try runProgram(
+            "sluice-agent",
+            [
+                "enroll", "--controller", url, "--ca", dir.file("handed-over-ca.pem"), "--host-id", "ns1.fra", "--label", "region=osc-fr1",
+                "--config", dir.file("etc/agent.yaml"), "--state-dir", dir.file("state"), "--no-start", "--systemctl", systemctl,
+            ],
+            environment: ["SLUICE_ENROLL_TOKEN": token])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)\ncontroller log:\n\(controller.log)")
+        #expect(enrolled.stdout.contains("start it with: systemctl enable --now sluice-agent"), "\(enrolled.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("systemctl.args")), "--no-start ran systemctl")
+        #expect(try String(contentsOfFile: dir.file("state/agent-credentials.json"), encoding: .utf8).contains("BEGIN CERTIFICATE"))
+
+        try FileManager.default.removeItem(atPath: dir.file("handed-over-ca.pem"))
+        let agent = try runProgram("sluice-agent", ["--config", dir.file("etc/agent.yaml"), "--once"])
+        #expect(agent.status == 0, "\(agent.stderr)\ncontroller log:\n\(controller.log)")
+        let list = try runProgram(
+            "sluicectl", ["hosts", "list", "--output", "json", "--ca-file", tls + "/ca.pem"], environment: ["SLUICE_CONTROLLER": url, "SLUICE_TOKEN": admin])
+        let hosts = try JSONDecoder().decode(HostList.self, from: Data(list.stdout.utf8)).hosts
+        #expect(hosts.map(\.id.description) == ["ns1.fra"])
+        #expect(hosts.first?.lastSeenAtMs != nil)
+        #expect(try controller.stop(signal: SIGTERM) == 0, "\(controller.log)")
+    }
+
     /// An executable standing in for systemctl: writes its arguments, one a line, to `systemctl.args`.
     static func recordingSystemctl(in dir: TemporaryDirectory) throws -> String {
         let path = dir.file("systemctl")

@@ -15,15 +15,15 @@ extension AgentConfiguration {
     /// Applies a config file, then its drop-in files.
     /// - Parameters:
     ///   - path: the config file.
-    ///   - required: whether a missing config file is an error (drop-ins are read either way).
+    ///   - required: whether a missing config file is an error when there is no drop-in file
+    ///     either (a host enrolled without the package has only `agent.d/enrolled.yaml`).
     /// - Throws: ``InvalidInput`` naming the file that cannot be read or is invalid.
     public mutating func apply(configFile path: String, required: Bool) throws(InvalidInput) {
-        if required || FileManager.default.fileExists(atPath: path) { try apply(file: path) }
         let directory = Self.dropInDirectory(for: path)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names.sorted() where name.hasSuffix(".yaml") && !name.hasPrefix(".") {
-            try apply(file: directory + "/" + name)
-        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.sorted()
+        if FileManager.default.fileExists(atPath: path) || (required && names.isEmpty) { try apply(file: path) }
+        for name in names { try apply(file: directory + "/" + name) }
     }
 
     private mutating func apply(file path: String) throws(InvalidInput) {

@@ -35,7 +35,7 @@ struct EnrolledSettingsTests {
         }
     }
 
-    @Test("drop-in files apply in name order after the config file; other names are ignored")
+    @Test("drop-in files apply in name order after the config file; other names are ignored; a required config file may be missing only beside them")
     func dropInsApplyInNameOrder() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -44,13 +44,15 @@ struct EnrolledSettingsTests {
         try "heartbeat_interval: 7s\nreport_interval: 9s\n".write(toFile: dir.file("agent.d/10-a.yaml"), atomically: true, encoding: .utf8)
         try "heartbeat_interval: 1s\n".write(toFile: dir.file("agent.d/30-c.yaml.dpkg-old"), atomically: true, encoding: .utf8)
 
-        // No config file, and not required: the drop-ins alone.
-        var read = AgentConfiguration()
-        try read.apply(configFile: dir.file("agent.yaml"), required: false)
-        #expect(read.heartbeatSeconds == 5)
-        #expect(read.reportIntervalSeconds == 9)
-
+        // No config file: the drop-ins alone, required or not.
+        for required in [false, true] {
+            var read = AgentConfiguration()
+            try read.apply(configFile: dir.file("agent.yaml"), required: required)
+            #expect(read.heartbeatSeconds == 5)
+            #expect(read.reportIntervalSeconds == 9)
+        }
+        // Neither a config file nor a drop-in: an error when required.
         var strict = AgentConfiguration()
-        #expect(throws: InvalidInput.self) { try strict.apply(configFile: dir.file("agent.yaml"), required: true) }
+        #expect(throws: InvalidInput.self) { try strict.apply(configFile: dir.file("other.yaml"), required: true) }
     }
 }
