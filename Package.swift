@@ -205,7 +205,7 @@ let package = Package(
         ),
         .testTarget(name: "SluiceProcessTests", dependencies: ["SluiceProcess"], swiftSettings: testSettings),
         .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], swiftSettings: testSettings),
-        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI", "SluiceClient"], swiftSettings: testSettings),
+        .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceTestSupport"], swiftSettings: testSettings),
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(
             name: "SluiceLiveTests",

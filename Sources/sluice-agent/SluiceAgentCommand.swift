@@ -8,13 +8,14 @@ import SluiceAPI
 import SluiceAgent
 import SluiceCore
 
-@main
 struct SluiceAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-agent",
         abstract: "The Sluice agent: reports this host's packages and pending updates to the controller.",
         discussion: """
-            Reads \(AgentConfiguration.defaultPath) if it exists (or --config), enrolls once with an enrollment \
+            Reads \(AgentConfiguration.defaultPath) if it exists (or --config, which must exist unless its drop-ins do), then the *.yaml files of \
+            \(AgentConfiguration.dropInDirectory(for: AgentConfiguration.defaultPath)) in name order \
+            (`sluice-agent enroll` writes one: see `sluice-agent enroll --help`), enrolls once with an enrollment \
             token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \
             It applies only assignments an authenticated controller started, through the chosen backend, \
             and reports every step; with no controller reachable it changes nothing.
@@ -104,14 +105,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     /// Defaults, then the config file, then flags and environment.
     func resolve() throws -> AgentConfiguration {
         var configuration = AgentConfiguration()
-        let path = config ?? AgentConfiguration.defaultPath
-        if config != nil || FileManager.default.fileExists(atPath: path) {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw InvalidInput("cannot read config file \(path): \(error.localizedDescription)")
-            }
-            try configuration.apply(configYAML: text, file: path)
-        }
+        try configuration.apply(configFile: config ?? AgentConfiguration.defaultPath, required: config != nil)
         if let controller { configuration.controller = controller }
         if let controllerCa { configuration.controllerCA = controllerCa }
         if let hostID { configuration.hostID = try HostID(parsing: hostID) }

@@ -4,7 +4,6 @@ import ServiceLifecycle
 import SluiceAPI
 import SluiceClient
 import SluiceCore
-import SluiceTLS
 
 /// Anything that can describe the host's packages: the real dpkg/apt reader, or a fake in tests.
 public protocol InventorySource: Sendable {
@@ -164,15 +163,8 @@ public struct Agent: Service {
             throw InvalidInput(
                 "not enrolled yet and no enrollment token: create one with `sluicectl enroll-token create` and pass --enroll-token or set enroll_token_file")
         }
-        let labels = try Labels(validating: configuration.labels)
-        let client = try SluiceHTTPClient(controller: controller, token: token, tls: ClientTLS(caFile: configuration.controllerCA))
-        // Over https the agent asks for a client certificate (mutual TLS); its key is made
-        // here and never leaves the host. A controller without the CA key ignores the request.
-        let request = controller.hasPrefix("https://") ? try ClientCertificateRequest(host: hostID) : nil
-        let response = try await client.enroll(EnrollRequest(hostID: hostID, labels: labels, clientCertificateRequest: request?.requestPEM))
-        let credentials = AgentCredentials(
-            controller: controller, hostID: response.hostID, token: response.token, clientCertificate: response.clientCertificate,
-            clientKey: response.clientCertificate == nil ? nil : request?.privateKeyPEM)
+        let credentials = try await Enrollment.enroll(
+            controller: controller, token: token, hostID: hostID, labels: configuration.labels, controllerCA: configuration.controllerCA)
         try credentials.save(stateDirectory: configuration.stateDirectory)
         logger.notice(
             "enrolled as \(hostID) with \(controller)\(credentials.clientCertificate != nil ? " (with a client certificate)" : ""); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
