@@ -216,6 +216,31 @@ struct FleetLab: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The machine-wide lab lock (`/var/tmp/sluice-fleet-lab.lock`, flock): held from `up`
+    /// to `down` by a scenario, so scenarios run from several checkouts take turns.
+    struct Lock {
+        let descriptor: Int32
+
+        static func acquire(timeout: Duration = .seconds(3600)) async throws -> Lock {
+            let descriptor = open("/var/tmp/sluice-fleet-lab.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw LiveError("cannot open /var/tmp/sluice-fleet-lab.lock: errno \(errno)") }
+            do {
+                try await poll("the fleet lab lock (another checkout's scenario is running)", timeout: timeout, interval: .seconds(1)) {
+                    flock(descriptor, LOCK_EX | LOCK_NB) == 0
+                }
+            } catch {
+                close(descriptor)
+                throw error
+            }
+            return Lock(descriptor: descriptor)
+        }
+
+        func release() {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+        }
+    }
+
     /// Runs `scripts/fleet-lab ARGS` with the agent's own command runner (swift-subprocess:
     /// argv, bounded output, the whole process group ended on timeout).
     static func script(_ arguments: [String], timeout: Duration = .seconds(600)) async throws -> Finished {

@@ -315,6 +315,10 @@ struct FleetLabScenarioTests {
     /// Brings a fresh lab up, runs `body`, and takes the lab down; on a failure its logs are
     /// kept and named in the error.
     func withLab(_ name: String, _ body: (FleetLab) async throws -> Void) async throws {
+        // One lab on this machine at a time (its namespaces and directory have fixed names):
+        // another checkout's run waits here for the lock instead of tearing this one down.
+        let lock = try await FleetLab.Lock.acquire()
+        defer { lock.release() }
         let clock = ContinuousClock()
         let started = clock.now
         let lab = try await FleetLab.up()
