@@ -68,30 +68,7 @@ struct TLSCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let files = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"].map { URL(fileURLWithPath: dir).appendingPathComponent($0).path }
-            for file in files where FileManager.default.fileExists(atPath: file) {
-                throw InvalidInput("\(file) already exists: refusing to overwrite it (move it away to start a new CA)")
-            }
-            let now = Date()
-            let (authority, ca) = try CertificateAuthority.create(now: now, days: caDays)
-            let server = try authority.issueServerCertificate(names: names, now: now, days: days)
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            } catch {
-                throw InvalidInput("cannot create \(dir): \(error.localizedDescription)")
-            }
-            // Keys are created 0600 before any byte is written; nothing is left half written.
-            let contents = [ca.certificatePEM, ca.privateKeyPEM, server.certificatePEM, server.privateKeyPEM]
-            var written: [String] = []
-            for (file, text) in zip(files, contents) {
-                do {
-                    try writeNewFile(file, text, mode: file.hasSuffix("-key.pem") ? 0o600 : 0o644)
-                    written.append(file)
-                } catch {
-                    for file in written { try? FileManager.default.removeItem(atPath: file) }
-                    throw error
-                }
-            }
+            let files = try ControllerCertificates.create(in: dir, names: names, days: days, caDays: caDays)
             print(
                 """
                 Created in \(dir):
@@ -113,6 +90,45 @@ struct TLSCommand: AsyncParsableCommand {
                   (or SLUICE_CONTROLLER and SLUICE_CA_FILE in the environment)
                 """)
         }
+    }
+}
+
+/// The controller's private CA and server certificate, as files in one directory.
+enum ControllerCertificates {
+    static let fileNames = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"]
+
+    static func paths(in dir: String) -> [String] {
+        fileNames.map { URL(fileURLWithPath: dir).appendingPathComponent($0).path }
+    }
+
+    /// Writes ca.pem, ca-key.pem, server.pem and server-key.pem into `dir` (keys 0600), refusing
+    /// to overwrite any; on a failure, removes what it wrote. Returns the four paths.
+    static func create(in dir: String, names: [String], days: Int, caDays: Int) throws -> [String] {
+        let files = paths(in: dir)
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            throw InvalidInput("\(file) already exists: refusing to overwrite it (move it away to start a new CA)")
+        }
+        let now = Date()
+        let (authority, ca) = try CertificateAuthority.create(now: now, days: caDays)
+        let server = try authority.issueServerCertificate(names: names, now: now, days: days)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw InvalidInput("cannot create \(dir): \(error.localizedDescription)")
+        }
+        // Keys are created 0600 before any byte is written; nothing is left half written.
+        let contents = [ca.certificatePEM, ca.privateKeyPEM, server.certificatePEM, server.privateKeyPEM]
+        var written: [String] = []
+        for (file, text) in zip(files, contents) {
+            do {
+                try writeNewFile(file, text, mode: file.hasSuffix("-key.pem") ? 0o600 : 0o644)
+                written.append(file)
+            } catch {
+                for file in written { try? FileManager.default.removeItem(atPath: file) }
+                throw error
+            }
+        }
+        return files
     }
 }
 
