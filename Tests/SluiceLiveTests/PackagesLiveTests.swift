@@ -15,12 +15,7 @@ struct PackagesLiveTests {
     func theReleasePackagesHaveNoLintianErrorAndInstallRunAndPurgeCleanlyOnBookwormAndTrixie() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let debs = directory.file("debs")
-
-        let built = try await Self.run("scripts/package", ["--out", debs], logs: directory)
-        try #require(built.status == 0, "scripts/package exited \(built.status):\n\(built.errors.suffix(20_000))")
-        let names = built.output.split(separator: "\n").map { URL(fileURLWithPath: String($0)).lastPathComponent }
-        #expect(names.map { $0.prefix { $0 != "_" } } == ["sluiced", "sluice-agent", "sluicectl"], "scripts/package printed \(names)")
+        let debs = try await BuiltPackages.directory.value
 
         let roots = try await Self.run("scripts/fleet-lab", ["roots"], logs: directory)
         try #require(roots.status == 0, "scripts/fleet-lab roots exited \(roots.status):\n\(roots.errors.suffix(4000))")
@@ -58,6 +53,22 @@ struct PackagesLiveTests {
         return ScriptRun(
             status: status, output: try String(contentsOfFile: output, encoding: .utf8).trimmingCharacters(in: .newlines),
             errors: try String(contentsOfFile: errors, encoding: .utf8))
+    }
+}
+
+/// The packages of this test run, built once by `scripts/package` for every test that needs
+/// them (these, and the fleet lab's hosts and controller), into a directory left for the run.
+enum BuiltPackages {
+    static let directory = Task<String, any Error> {
+        let directory = try TemporaryDirectory()
+        let debs = directory.file("debs")
+        let built = try await PackagesLiveTests.run("scripts/package", ["--out", debs], logs: directory)
+        guard built.status == 0 else { throw LiveError("scripts/package exited \(built.status):\n\(built.errors.suffix(20_000))") }
+        let names = built.output.split(separator: "\n").map { URL(fileURLWithPath: String($0)).lastPathComponent }
+        guard names.map({ $0.prefix { $0 != "_" } }) == ["sluiced", "sluice-agent", "sluicectl"] else {
+            throw LiveError("scripts/package printed \(names), expected the sluiced, sluice-agent and sluicectl packages")
+        }
+        return debs
     }
 }
 

@@ -18,14 +18,12 @@ struct FleetLab: Sendable {
         var suite: String
     }
 
-    /// Root, and the tools the lab needs (`.ci/run` installs them).
-    static let available: Bool = getuid() == 0
+    /// Root, and the tools the lab and the packages it installs need (`.ci/run` installs them).
+    static let available: Bool = getuid() == 0 && PackagingTools.available
         && ["/usr/sbin/debootstrap", "/usr/bin/systemd-nspawn", "/usr/bin/apt-ftparchive", "/usr/bin/gpg", "/usr/bin/gcc", "/usr/bin/nsenter"]
             .allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
-    static let reason: Comment = "the fleet lab needs root and debootstrap, systemd-container, apt-utils, gnupg, gcc (installed by .ci/run)"
-
-    /// The agent built for hosts, once per test run (`scripts/build-agent`).
-    static let hostAgent = Task { try await ShippedAgentTests.build() }
+    static let reason: Comment =
+        "the fleet lab needs root and debootstrap, systemd-container, apt-utils, gnupg, gcc, and what building the packages needs (installed by .ci/run)"
 
     /// The lab's directory: the script's default, so `scripts/fleet-lab down` by hand finds it.
     let directory = "/var/tmp/sluice-fleet-lab"
@@ -35,12 +33,13 @@ struct FleetLab: Sendable {
     /// The production resolvers: their live config has the option resolverd 2.0 refuses.
     var productionResolvers: [Host] { production.filter { $0.role == "dns-resolver" } }
 
-    /// Brings a fresh lab up (removing whatever a previous run left) with the binaries of
-    /// this test run and the agent built for hosts.
+    /// Brings a fresh lab up (removing whatever a previous run left) from the packages this
+    /// test run built: each host installs sluice-agent's and enrolls with `sluice-agent enroll`;
+    /// the controller is sluiced's, set up by `sluiced init`.
     static func up(hosts: Int = 6) async throws -> FleetLab {
-        let agent = try await hostAgent.value
+        let debs = try await BuiltPackages.directory.value
         // The first run builds the cached host roots (debootstrap) and fixture packages.
-        let result = try await script(["up", "--hosts", String(hosts), "--bin", try binaryDirectory().path, "--agent", agent], timeout: .seconds(1200))
+        let result = try await script(["up", "--hosts", String(hosts), "--debs", debs], timeout: .seconds(1200))
         guard result.status == 0 else { throw LiveError("scripts/fleet-lab up failed (\(result.status)):\n\(result.stderr.suffix(6000))") }
         let fleet = try String(contentsOfFile: "/var/tmp/sluice-fleet-lab/fleet", encoding: .utf8)
         let parsed = fleet.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { $0.count == 5 }
