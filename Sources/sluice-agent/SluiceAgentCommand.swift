@@ -66,7 +66,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         switch backend {
         case "apt":
             guard simulatedOutcomes.isEmpty else { throw InvalidInput("--simulate-outcome needs --backend simulated") }
-            packageBackend = AptBackend(configuration: .init(stateDirectory: configuration.stateDirectory))
+            packageBackend = AptBackend(configuration: .init(stateDirectory: configuration.stateDirectory, ownUnit: OwnUnit.current()))
         case "simulated":
             var outcomes: [String: ApplyOutcome] = [:]
             for text in simulatedOutcomes {

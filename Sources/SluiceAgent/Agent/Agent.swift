@@ -57,6 +57,8 @@ public struct Agent: Service {
         let runner = AssignmentRunner(client: client, host: host, backend: backend, logger: logger) { instructions in
             checks.save(instructions.healthChecks)
             await trimmer?.applied()
+            // The outcome is delivered: an update of the agent's own package takes effect now.
+            if OwnUnit.executableReplaced() { await Self.restartIntoNewProgram(logger: logger) }
         }
         // Recovery comes before anything else: an apply cut short by a crash is finished or
         // rolled back, and its outcome is delivered with retries like any other.
@@ -188,5 +190,17 @@ public struct Agent: Service {
             "reported \(report.installed.count) installed, \(report.candidates.count) upgradable (\(report.candidates.filter(\.isSecurity).count) security)\(accepted.changed ? ", changed" : "")"
         )
         logLabelChange(accepted.labelChange, host: host)
+    }
+
+    /// A package update replaced this program: once the apply's outcome is delivered, systemd
+    /// restarts the unit into the new one (`--no-block`: the restart stops this process).
+    static func restartIntoNewProgram(logger: Logger) async {
+        guard let unit = OwnUnit.current() else {
+            logger.warning("this agent's program was replaced by a package update, but it runs outside a systemd service: restart it to run the new version")
+            return
+        }
+        logger.notice("this agent's program was replaced by a package update: restarting \(unit) into it")
+        let result = await HostRoot(runner: SubprocessRunner()).outcome(["systemctl", "restart", "--no-block", "--", unit], timeout: .seconds(30))
+        if result.status != 0 { logger.error("systemctl restart --no-block \(unit) failed: \(keyLine(result))") }
     }
 }

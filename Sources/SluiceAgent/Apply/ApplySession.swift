@@ -111,13 +111,19 @@ struct ApplySession {
     /// Releases the hold, restarts what it refused, and checks health until the deadline.
     mutating func restartAndCheck() async -> ApplyStepReport {
         try? record(.releasing)
-        let services = backend.hold.refusedServices
+        let held = backend.hold.refusedServices
         if let problem = backend.hold.release() { notes.append(problem) }
+        // The agent's own unit is never restarted here: that would end this very apply.
+        let own = backend.configuration.ownUnit.map { $0.hasSuffix(".service") ? String($0.dropLast(".service".count)) : $0 }
+        let services = held.filter { $0 != own }
+        let deferred = services.count < held.count ? own.map { "\($0) restarts after this report (the agent's own unit)" } : nil
+        if let deferred { notes.append(deferred) }
         try? record(.restarting) { $0.services = services }
         restartedServices = services
         let restarts = await backend.restarter.restart(services)
         let failedRestarts = restarts.filter { !$0.succeeded }
-        let restartText = services.isEmpty ? "no service asked to restart" : "restarted \(services.joined(separator: ", "))"
+        var restartText = services.isEmpty ? "no service asked to restart" : "restarted \(services.joined(separator: ", "))"
+        if let deferred { restartText = services.isEmpty ? deferred : restartText + "; " + deferred }
         await send(.restarted, restartText + (failedRestarts.isEmpty ? "" : "; failed: \(failedRestarts.map(\.service).joined(separator: ", "))"),
                    output: failedRestarts.isEmpty ? nil : boundedOutput(failedRestarts.map { "\($0.service): \($0.output)" }.joined(separator: "\n")))
 

@@ -42,6 +42,11 @@ public struct AptBackend: PackageBackend {
         public var restartTimeoutSeconds: Int
         /// Where the kernel's boot id is read, to tell a crash from a reboot during recovery.
         public var bootIDFile: String
+        /// The systemd unit the agent runs in (``OwnUnit/current()``): when an apply holds its
+        /// restart (the agent's own package), the apply does not restart it, since that would
+        /// end the process doing the apply; the agent restarts into the new program after it
+        /// reported the outcome.
+        public var ownUnit: String?
 
         /// - Parameters:
         ///   - root: the root to manage.
@@ -51,10 +56,11 @@ public struct AptBackend: PackageBackend {
         ///   - installTimeoutSeconds: how long one install may run.
         ///   - restartTimeoutSeconds: how long one restart may take.
         ///   - bootIDFile: where the kernel's boot id is read.
+        ///   - ownUnit: the systemd unit the agent runs in, if any.
         public init(
             root: String = "/", stateDirectory: String = AgentConfiguration.defaultStateDirectory, minimumFreeBytes: UInt64 = 256 << 20,
             lockTimeoutSeconds: Int = 300, installTimeoutSeconds: Int = 3600, restartTimeoutSeconds: Int = 120,
-            bootIDFile: String = "/proc/sys/kernel/random/boot_id"
+            bootIDFile: String = "/proc/sys/kernel/random/boot_id", ownUnit: String? = nil
         ) {
             self.root = root
             self.stateDirectory = stateDirectory
@@ -63,6 +69,7 @@ public struct AptBackend: PackageBackend {
             self.installTimeoutSeconds = installTimeoutSeconds
             self.restartTimeoutSeconds = restartTimeoutSeconds
             self.bootIDFile = bootIDFile
+            self.ownUnit = ownUnit
         }
     }
 

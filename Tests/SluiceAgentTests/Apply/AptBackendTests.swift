@@ -46,6 +46,25 @@ struct AptBackendTests {
         #expect(finished.rebootRequired == false)
     }
 
+    @Test("the agent's own unit in the set: installed under hold, not restarted by the apply, named in the report")
+    func theAgentsOwnUnitIsLeftToRestartAfterTheReport() async throws {
+        let root = try await TestRoot.make()
+        defer { root.remove() }
+        let pidBefore = try #require(root.daemonPID)
+        let steps = StepRecorder()
+        // resolverd stands in for the agent's own unit: restarting it would end the apply's process.
+        let finished = await root.backend(ownUnit: "resolverd.service").apply(
+            try root.instructions(["resolverd=2.0-1"]), assignmentID: "a-own-unit", report: steps.reporter)
+
+        #expect(finished.outcome == .succeeded, "\(finished.detail)\n\(finished.output ?? "")")
+        #expect(steps.first(.restarted)?.detail == "resolverd restarts after this report (the agent's own unit)")
+        #expect(finished.detail.contains("resolverd restarts after this report"), "\(finished.detail)")
+        #expect(try await root.installed("resolverd") == "2.0-1 ii")
+        // Installed with its restart held and never restarted during the apply: the old process serves on.
+        #expect(root.starts == ["start version 1"])
+        #expect(root.daemonPID == pidBefore)
+    }
+
     @Test("the incident: v2 rejects the live config, is rolled back under hold, the same daemon answers every probe")
     func incidentRollsBackBeforeRestart() async throws {
         let root = try await TestRoot.make(dnssecEnable: true)

@@ -45,9 +45,9 @@ struct TestRoot {
     }
 
     /// The backend under test, working on this root.
-    func backend(journalObserver: (@Sendable (ApplyJournalEntry) -> Void)? = nil) -> AptBackend {
+    func backend(ownUnit: String? = nil, journalObserver: (@Sendable (ApplyJournalEntry) -> Void)? = nil) -> AptBackend {
         AptBackend(
-            configuration: .init(root: path, stateDirectory: stateDirectory, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120),
+            configuration: .init(root: path, stateDirectory: stateDirectory, minimumFreeBytes: 16 << 20, lockTimeoutSeconds: 120, ownUnit: ownUnit),
             journalObserver: journalObserver)
     }
 

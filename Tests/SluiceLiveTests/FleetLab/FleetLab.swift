@@ -95,6 +95,13 @@ struct FleetLab: Sendable {
         guard result.status == 0 else { throw LiveError("controller \(action) failed: \(result.stderr)") }
     }
 
+    /// A unit's main process id in a host, or nil when it runs none.
+    func mainPID(_ host: String, _ unit: String) async throws -> String? {
+        let result = try await exec(host, ["systemctl", "show", "--property=MainPID", "--value", unit])
+        let pid = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.status == 0 && !pid.isEmpty && pid != "0" ? pid : nil
+    }
+
     /// The lines resolverd appended in a host at each of its starts since the lab came up.
     func starts(_ host: String) async throws -> [String] {
         try await exec(host, ["cat", "/var/lib/resolverd-starts"]).stdout.split(separator: "\n").map(String.init)

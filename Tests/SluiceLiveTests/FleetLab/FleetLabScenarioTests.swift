@@ -312,6 +312,52 @@ struct FleetLabScenarioTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(30)))
+    func theAgentsOwnPackageGoesThroughTheWavesAndEachAgentReportsThenRunsTheNewOne() async throws {
+        try await withLab("self-update") { lab in
+            let installed = try #require(try await lab.installedVersion(lab.hosts[0].name, "sluice-agent"), "the lab installs sluice-agent's package")
+            let newer = installed + "+lab1"
+            var before: [String: String] = [:]
+            for host in lab.hosts { before[host.name] = try await lab.mainPID(host.name, "sluice-agent") }
+            let published = try await FleetLab.script(["publish-agent", newer])
+            try #require(published.status == 0, "\(published.stderr)")
+            let package = "sluice-agent=\(newer)"
+            try await FleetLab.poll("every host to report \(package) as a candidate", timeout: .seconds(120)) {
+                let plan = try await lab.ctlJSON(RolloutPlan.self, ["rollout", "plan", "--policy", Self.policy])
+                return plan.packages.map(\.description) == [package] && plan.waves.flatMap(\.hosts).count == lab.hosts.count
+            }
+            let id = try await lab.ctlJSON(RolloutDetail.self, ["rollout", "create", "--policy", Self.policy, "--package", package]).summary.id
+            var figures = ScenarioFigures("self-update")
+            _ = try await lab.waitForRollout(id, "the canary wave to wait for approval") { $0.waitingOn.contains { $0.contains("approv") } }
+            figures.mark("test wave passed: the test host's agent reported its own update")
+            try await lab.approve(id, "canary")
+            let done = try await lab.waitForRollout(id, "the rollout to complete") { $0.summary.state != .running }
+            let completedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+            figures.mark("rollout \(done.summary.state.rawValue)")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            #expect(done.waves.flatMap(\.hosts).allSatisfy { $0.state == .succeeded }, "\(FleetLab.describe(done))")
+
+            for host in lab.hosts {
+                #expect(try await lab.installedVersion(host.name, "sluice-agent") == newer, "\(host.name)")
+                // Restarted by its unit after it reported: a new process, running the installed
+                // binary (not the one dpkg replaced), and reporting again.
+                var pid: String?
+                try await FleetLab.poll("\(host.name)'s agent to run again", timeout: .seconds(60)) {
+                    pid = try await lab.mainPID(host.name, "sluice-agent")
+                    return pid != nil && pid != before[host.name]
+                }
+                let executable = try await lab.exec(host.name, ["readlink", "/proc/\(pid ?? "")/exe"])
+                #expect(executable.stdout.trimmingCharacters(in: .newlines) == "/usr/sbin/sluice-agent", "\(host.name): \(executable.stdout)")
+            }
+            var hosts: [HostSummary] = []
+            try await FleetLab.poll("every agent to report after the rollout", timeout: .seconds(60)) {
+                hosts = try await lab.ctlJSON(HostList.self, ["hosts", "list"]).hosts
+                return hosts.count == lab.hosts.count && hosts.allSatisfy { ($0.lastSeenAtMs ?? 0) > completedAtMs }
+            } describe: { hosts.map { "\($0.id) last seen \($0.lastSeenAtMs ?? 0)" }.joined(separator: ", ") }
+            figures.print()
+        }
+    }
+
     /// Brings a fresh lab up, runs `body`, and takes the lab down; on a failure its logs are
     /// kept and named in the error.
     func withLab(_ name: String, _ body: (FleetLab) async throws -> Void) async throws {
