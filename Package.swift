@@ -59,6 +59,8 @@ let package = Package(
             name: "SluiceController",
             dependencies: [
                 "SluiceCore", "SluiceAPI", "SluiceStore", "SluiceYAML", "SluiceTLS",
+                // The open-files limit the connection caps are derived from.
+                "SluiceProcess",
                 // Alerts to the webhook: signed (HMAC-SHA256), sent with AsyncHTTPClient.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SluiceCore
 import SluiceYAML
 
@@ -32,6 +33,13 @@ public struct ControllerSettings: Sendable, Equatable {
     /// A connection that sends nothing for this long (a slow or stalled client) is closed.
     /// Long polls are not cut: the limit applies while reading a request, not while answering.
     public var idleTimeoutSeconds = 30
+    /// Connections open at once, in all and from one source address; nil derives each from
+    /// the open-files limit when the server starts (``connectionLimits(openFileLimit:)``).
+    public var maxConnections: Int?
+    public var maxConnectionsPerAddress: Int?
+    /// A connection that has made no request with a valid credential this long after it was
+    /// accepted is closed.
+    public var unauthenticatedTimeoutSeconds = 10
     /// How long `rollout plan` and `rollout create` wait for the agents' `apt-get -s` answers;
     /// 0 asks none (the plan then says nothing about dependencies).
     public var planSimulationTimeoutSeconds = 20
@@ -65,6 +73,38 @@ public struct ControllerSettings: Sendable, Equatable {
                 throw InvalidInput("requiring client certificates needs the CA certificate (ca, --tls-ca) to verify them against")
             }
         }
+    }
+
+    /// The caps ``ConnectionGuard`` applies.
+    public struct ConnectionLimits: Sendable, Equatable {
+        public var maxConnections: Int
+        public var maxPerAddress: Int
+        public var unauthenticatedTimeout: TimeAmount
+
+        /// Sockets open at most, counting those closed but not yet released: the cap and a
+        /// margin of half the reserved descriptors (at most a quarter of the cap).
+        public var maxSockets: Int { maxConnections + min(maxConnections / 4, ControllerSettings.reservedDescriptors / 2) }
+
+        public init(maxConnections: Int, maxPerAddress: Int, unauthenticatedTimeout: TimeAmount) {
+            self.maxConnections = maxConnections
+            self.maxPerAddress = maxPerAddress
+            self.unauthenticatedTimeout = unauthenticatedTimeout
+        }
+    }
+
+    /// Descriptors kept for everything but clients: the database's connections and their
+    /// journals, the event loops, the webhook's client, logs and the files read at start.
+    public static let reservedDescriptors = 64
+
+    /// The configured caps, or, for those not configured, caps that keep every socket within
+    /// the process's open-files limit: `max_connections` the limit less
+    /// ``reservedDescriptors`` (at least 16), `max_connections_per_address` an eighth of that
+    /// (at least 8).
+    public func connectionLimits(openFileLimit: UInt64) -> ConnectionLimits {
+        let total = maxConnections ?? max(16, Int(min(openFileLimit, UInt64(Int32.max))) - Self.reservedDescriptors)
+        return ConnectionLimits(
+            maxConnections: total, maxPerAddress: maxConnectionsPerAddress ?? max(8, total / 8),
+            unauthenticatedTimeout: .seconds(Int64(unauthenticatedTimeoutSeconds)))
     }
 
     /// A token bucket: `burst` requests at once, refilled at `perSecond`.
@@ -103,12 +143,28 @@ public struct ControllerSettings: Sendable, Equatable {
     /// Applies a YAML config file: `listen`, `db`, `report_interval`, `stale_after`,
     /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
     /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
-    /// `burst`), `idle_timeout`, `plan_simulation_timeout`, `alert_secret_file`.
+    /// `burst`), `idle_timeout`, `plan_simulation_timeout`, `alert_secret_file`,
+    /// `max_connections`, `max_connections_per_address`, `unauthenticated_timeout`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(
             allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout",
-                "plan_simulation_timeout", "alert_secret_file",
+                "plan_simulation_timeout", "alert_secret_file", "max_connections", "max_connections_per_address", "unauthenticated_timeout",
             ])
+        if let value = root["max_connections"] {
+            let count = try value.int()
+            guard (16...10_000_000).contains(count) else { throw value.error("must be between 16 and 10000000") }
+            maxConnections = count
+        }
+        if let value = root["max_connections_per_address"] {
+            let count = try value.int()
+            guard (1...10_000_000).contains(count) else { throw value.error("must be between 1 and 10000000") }
+            maxConnectionsPerAddress = count
+        }
+        if let value = root["unauthenticated_timeout"] {
+            let seconds = try value.seconds()
+            guard (1...300).contains(seconds) else { throw value.error("must be between 1s and 5m") }
+            unauthenticatedTimeoutSeconds = Int(seconds)
+        }
         for (key, path) in [("rate_limit", \ControllerSettings.rateLimit), ("enrollment_rate_limit", \ControllerSettings.enrollmentRateLimit)] {
             guard let value = root[key] else { continue }
             let map = try value.mapping(allowed: ["per_second", "burst"])

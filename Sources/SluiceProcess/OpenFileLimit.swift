@@ -22,16 +22,24 @@ public enum OpenFileLimit {
         }
     }
 
+    /// The soft limit now; nil when it cannot be read.
+    public static func current() -> UInt64? {
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        return UInt64(limit.rlim_cur)
+    }
+
+    #if canImport(Glibc)
+    private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let resource = RLIMIT_NOFILE
+    #endif
+
     /// Raises the soft limit to the hard one (an unprivileged process may). Nil when the limit
     /// cannot be read.
     @discardableResult
     public static func raiseToHardLimit() -> Change? {
         var limit = rlimit()
-        #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        #else
-        let resource = RLIMIT_NOFILE
-        #endif
         guard getrlimit(resource, &limit) == 0 else { return nil }
         let before = UInt64(limit.rlim_cur)
         guard limit.rlim_cur < limit.rlim_max else { return Change(before: before, after: before, failed: false) }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SluiceController
 import SluiceCore
 import Testing
@@ -61,6 +62,9 @@ import Testing
             ("rate_limit: {per_second: 5}", "needs per_second and burst"),
             ("idle_timeout: 0s", "between 1s and 1h"),
             ("stale_after: 20000000000w", "between 10s and 30d"),
+            ("max_connections: 8", "between 16 and 10000000"),
+            ("max_connections_per_address: 0", "between 1 and 10000000"),
+            ("unauthenticated_timeout: 0s", "between 1s and 5m"),
         ]
         for (yaml, expected) in cases {
             var settings = ControllerSettings()
@@ -73,5 +77,18 @@ import Testing
                 #expect(!error.message.contains("\n"))
             }
         }
+    }
+
+    @Test func connectionCapsComeFromTheConfigOrFromTheOpenFilesLimit() throws {
+        var settings = ControllerSettings()
+        #expect(settings.connectionLimits(openFileLimit: 128) == .init(maxConnections: 64, maxPerAddress: 8, unauthenticatedTimeout: .seconds(10)))
+        #expect(settings.connectionLimits(openFileLimit: 65_536).maxConnections == 65_472)
+        #expect(settings.connectionLimits(openFileLimit: 65_536).maxPerAddress == 8_184)
+        #expect(settings.connectionLimits(openFileLimit: 20).maxConnections == 16)
+        #expect(settings.connectionLimits(openFileLimit: 128).maxSockets == 80)
+        #expect(settings.connectionLimits(openFileLimit: 65_536).maxSockets == 65_504)
+        try settings.apply(
+            configYAML: "max_connections: 500\nmax_connections_per_address: 50\nunauthenticated_timeout: 3s\n", file: "sluiced.yaml")
+        #expect(settings.connectionLimits(openFileLimit: 128) == .init(maxConnections: 500, maxPerAddress: 50, unauthenticatedTimeout: .seconds(3)))
     }
 }

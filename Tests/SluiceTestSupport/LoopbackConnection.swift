@@ -69,6 +69,17 @@ public final class LoopbackConnection {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Reads and discards until the connection ends; true when the peer closed or reset it,
+    /// false when the 30 s guard gave up first.
+    public func waitForPeerClose() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 { continue }
+            return n == 0 || errno == ECONNRESET
+        }
+    }
+
     /// Whether the connection from `fromPort` to `toPort` on 127.0.0.1 has no byte left
     /// unacknowledged on the client's side and none unread on the server's (`/proc/net/tcp`).
     public static func delivered(fromPort: Int, toPort: Int) -> Bool {

@@ -21,6 +21,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let database: SluiceDatabase
     let clock: any WallClock
     var limiter = RateLimiter(ControllerSettings().rateLimit)
+    /// Told of every connection that carries a valid credential (it is then never cut as idle
+    /// and unauthenticated); nil where there are no sockets (router tests).
+    var connections: ConnectionGuard? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -37,6 +40,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             try Self.limitAddress(limiter, context.remoteAddress)
             throw error
         }
+        connections?.authenticated(context.channel)
         switch context.principal {
         case .operatorToken(_, _, let keyID), .host(_, let keyID):
             try Self.limit(limiter, "key:\(keyID)")
