@@ -141,8 +141,8 @@ public struct HealthResponse: Sendable, Codable, Equatable {
 /// Every error the API returns: `{"error": {"code": "...", "message": "..."}}`.
 public struct ErrorResponse: Sendable, Codable, Equatable {
     public struct Body: Sendable, Codable, Equatable {
-        /// Stable, for scripts: `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-        /// `inventory_differs`, `invalid_request`, `payload_too_large`, `internal`.
+        /// Stable, for scripts: `unauthenticated`, `host_revoked`, `forbidden`, `not_found`,
+        /// `conflict`, `inventory_differs`, `invalid_request`, `payload_too_large`, `internal`.
         public var code: String
         /// One line, for people.
         public var message: String
@@ -153,6 +153,13 @@ public struct ErrorResponse: Sendable, Codable, Equatable {
     }
     public var error: Body
     public init(code: String, message: String) { error = Body(code: code, message: message) }
+}
+
+/// Error codes a client acts on, not only shows.
+public enum APIErrorCode {
+    /// 401 to a revoked host presenting its own secret: the agent hands its host back to
+    /// unattended-upgrades (see `UnattendedUpgradesHandover`).
+    public static let hostRevoked = "host_revoked"
 }
 
 /// The version every program of this build reports.

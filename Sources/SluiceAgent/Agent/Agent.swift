@@ -27,13 +27,20 @@ public struct Agent: Service {
     let healthChecker: HealthChecker?
     /// Hands back start-up's pages once it is over (the real agent; not the simulator's agents).
     let trimmer: PageTrimmer?
+    /// Hands the host back to unattended-upgrades when revoked or orphaned (the real agent; not simulated hosts).
+    let handover: UnattendedUpgradesHandover?
+    /// The wall clock, for `orphan_after`.
+    let now: @Sendable () -> Date
 
     /// `trimStartupPages`: once started, and after each apply, unmap the clean code pages only
     /// start-up used (see `StartupPages`); for a process that is one agent, never for many in one.
     public init(
         configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false,
-        healthChecker: HealthChecker? = nil, trimStartupPages: Bool = false
+        healthChecker: HealthChecker? = nil, trimStartupPages: Bool = false, handover: UnattendedUpgradesHandover? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.handover = handover
+        self.now = now
         self.trimmer = trimStartupPages ? PageTrimmer(logger: logger) : nil
         self.configuration = configuration
         self.inventory = inventory
@@ -114,6 +121,7 @@ public struct Agent: Service {
         var interval = configuration.reportIntervalSeconds
         var failures = 0
         var resend = InventoryResend()
+        var keeper = handover.map { HandoverKeeper(handover: $0, orphanAfterSeconds: configuration.orphanAfterSeconds, logger: logger, now: now()) }
         while !Task.isCancelled {
             do {
                 var current = try await inventory.collect()
@@ -133,12 +141,17 @@ public struct Agent: Service {
                 }
                 if let accepted = delivery.accepted { interval = Int64(accepted.nextReportSeconds) }
                 failures = 0
+                if let (handback, takeover) = await keeper?.reached(now: now()) {
+                    logger.notice(
+                        "handed back to unattended-upgrades at \(handback.handedBackAt) (\(handback.detail)); the controller answers again: took over again: \(takeover.summary)")
+                }
                 await trimmer?.completed(.inventory)
             } catch is CancellationError {
                 return  // the agent is stopping
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")
+                await keeper?.failed(error, now: now())
             }
             // Back off on repeated failures, up to ten intervals, so a down controller is not hammered.
             let wait = interval * Int64(min(failures + 1, 10))

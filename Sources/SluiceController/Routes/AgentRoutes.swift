@@ -42,7 +42,7 @@ struct AgentRoutes {
                 while true {
                     let seen = signal.current
                     // A host revoked while it waits gets its answer now, not at the end of the wait.
-                    if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
+                    if try database.isRevoked(host) { throw APIError.hostRevoked("host \(host) has been revoked") }
                     // Every change wakes every long-poll: compare on the assignment's id and state
                     // (and the plan question waiting for this host) alone, and read the
                     // assignment's instructions only to answer.
