@@ -155,6 +155,37 @@ public struct ErrorResponse: Sendable, Codable, Equatable {
     public init(code: String, message: String) { error = Body(code: code, message: message) }
 }
 
+/// `POST /v1/hosts/{hostID}/handover`: the agent handed its host back to unattended-upgrades
+/// while the controller could not be reached (`orphan_after`), and took it over again once it
+/// could. Times are the host's clock.
+public struct HandoverReport: Sendable, Codable, Equatable {
+    /// Why it handed back; only `orphaned` is reported (a revoked host can no longer report,
+    /// and a removed agent is gone).
+    public var reason: String
+    public var handedBackAtMs: Int64
+    /// What was restored, for people; at most 1000 bytes.
+    public var handbackDetail: String
+    public var takenOverAtMs: Int64
+    /// What the take-over changed, for people; at most 1000 bytes.
+    public var takeoverDetail: String
+
+    public static let reasons = ["orphaned"]
+
+    public init(reason: String, handedBackAtMs: Int64, handbackDetail: String, takenOverAtMs: Int64, takeoverDetail: String) {
+        self.reason = reason
+        self.handedBackAtMs = handedBackAtMs
+        self.handbackDetail = handbackDetail
+        self.takenOverAtMs = takenOverAtMs
+        self.takeoverDetail = takeoverDetail
+    }
+}
+
+/// The answer to a ``HandoverReport``: the audit log's sequence numbers of its two events.
+public struct HandoverRecorded: Sendable, Codable, Equatable {
+    public var auditSeqs: [Int64]
+    public init(auditSeqs: [Int64]) { self.auditSeqs = auditSeqs }
+}
+
 /// Error codes a client acts on, not only shows.
 public enum APIErrorCode {
     /// 401 to a revoked host presenting its own secret: the agent hands its host back to

@@ -37,6 +37,8 @@ struct EnrollCommand: AsyncParsableCommand {
     var stateDir: String?
     @Flag(help: "Do not run systemctl (a host image prepared before its first boot).") var noStart = false
     @Option(help: .hidden) var systemctl = "systemctl"
+    /// The host's root directory, for tests: unattended-upgrades is taken over there.
+    @Option(help: .hidden) var root = "/"
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["SLUICE_ENROLL_TOKEN"]
@@ -80,7 +82,7 @@ struct EnrollCommand: AsyncParsableCommand {
         }
         let enrolled = "enrolled as \(credentials.hostID) with \(controller); settings in \(directory)/\(EnrolledSettings.fileName)"
         let handover = UnattendedUpgradesHandover(
-            root: HostRoot(runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: Logger(label: "sluice-agent"),
+            root: HostRoot(path: root, runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: Logger(label: "sluice-agent"),
             systemctl: systemctl)
         let written: String
         do {

@@ -23,6 +23,8 @@ struct HandbackCommand: AsyncParsableCommand {
     @Option(help: "The agent's state directory. [default: the config's state_dir, else \(AgentConfiguration.defaultStateDirectory)]")
     var stateDir: String?
     @Option(help: .hidden) var systemctl = "systemctl"
+    /// The host's root directory, for tests.
+    @Option(help: .hidden) var root = "/"
 
     func run() async throws {
         var configuration = AgentConfiguration()
@@ -31,7 +33,7 @@ struct HandbackCommand: AsyncParsableCommand {
         var logger = Logger(label: "sluice-agent")
         logger.logLevel = .notice
         let handover = UnattendedUpgradesHandover(
-            root: HostRoot(runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: logger, systemctl: systemctl)
+            root: HostRoot(path: root, runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: logger, systemctl: systemctl)
         do {
             if try await handover.handBack(reason: .command, now: Date()) == nil {
                 print("not taken over (no \(configuration.stateDirectory)/\(UnattendedUpgradesHandover.recordFileName)): nothing to hand back")

@@ -142,8 +142,7 @@ public struct Agent: Service {
                 if let accepted = delivery.accepted { interval = Int64(accepted.nextReportSeconds) }
                 failures = 0
                 if let (handback, takeover) = await keeper?.reached(now: now()) {
-                    logger.notice(
-                        "handed back to unattended-upgrades at \(handback.handedBackAt) (\(handback.detail)); the controller answers again: took over again: \(takeover.summary)")
+                    await reportHandover(handback, takeover, client: client, host: host)
                 }
                 await trimmer?.completed(.inventory)
             } catch is CancellationError {
@@ -182,6 +181,22 @@ public struct Agent: Service {
         logger.notice(
             "enrolled as \(hostID) with \(controller)\(credentials.clientCertificate != nil ? " (with a client certificate)" : ""); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
         return credentials
+    }
+
+    /// Tells the controller of an orphaned hand-back and the take-over that followed it; until
+    /// it has them, the note stays and the next report tries again.
+    func reportHandover(_ handback: HandbackNote, _ takeover: HandoverRecord, client: SluiceHTTPClient, host: HostID) async {
+        let report = HandoverReport(
+            reason: handback.reason.rawValue, handedBackAtMs: Int64(handback.handedBackAt.timeIntervalSince1970 * 1000),
+            handbackDetail: String(handback.detail.prefix(1000)), takenOverAtMs: Int64(takeover.takenOverAt.timeIntervalSince1970 * 1000),
+            takeoverDetail: String(takeover.summary.prefix(1000)))
+        do {
+            _ = try await client.reportHandover(host: host, report)
+            handover?.forgetHandback()
+            logger.notice("reported to the controller: handed back to unattended-upgrades at \(handback.handedBackAt), taken over again")
+        } catch {
+            logger.warning("cannot report the hand-back to the controller yet: \(error)")
+        }
     }
 
     func report(client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {

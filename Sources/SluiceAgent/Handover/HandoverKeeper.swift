@@ -9,7 +9,9 @@ import SluiceCore
 /// (`sluice-agent enroll` took it over; this keeps it so, and takes over a host enrolled by a
 /// hand-written config, or where unattended-upgrades was installed since). A revoked host is
 /// handed back at once; a host whose controller has not answered for `orphan_after` is handed
-/// back too (it is orphaned), and taken over again once the controller answers.
+/// back too (it is orphaned), and taken over again once the controller answers, which the
+/// agent then reports (`POST /v1/hosts/{hostID}/handover`; audited as `host.handed-back` and
+/// `host.taken-over`).
 ///
 /// The time of the last answer is kept in the state directory (`controller-contact.json`), so
 /// an agent restarted during an outage does not start counting again; it is rewritten at most
@@ -41,7 +43,8 @@ public struct HandoverKeeper: Sendable {
     }
 
     /// The controller answered: remember when; take over once per start, and again after an orphaned hand-back.
-    /// - Returns: an orphaned hand-back, with the take-over that followed it, for the log.
+    /// - Returns: an orphaned hand-back not yet reported, with the take-over that followed it:
+    ///   the caller reports both, then calls `forgetHandback()`.
     public mutating func reached(now: Date) async -> (handback: HandbackNote, takeover: HandoverRecord)? {
         lastContact = now
         if savedContact.map({ now.timeIntervalSince($0) >= Self.saveInterval }) ?? true {
@@ -65,7 +68,6 @@ public struct HandoverKeeper: Sendable {
             let record = try await handover.takeOver(now: now)
             assured = true
             guard let note else { return nil }
-            handover.forgetHandback()
             return (note, record)
         } catch {
             logger.error("\(error.message)")

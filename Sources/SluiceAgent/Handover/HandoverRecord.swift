@@ -69,7 +69,8 @@ public enum HandbackReason: String, Codable, Sendable {
 }
 
 /// An orphaned host's hand-back: written when the controller has been unreachable for
-/// `orphan_after`, removed when the agent takes the host over again once it answers.
+/// `orphan_after`, removed once the controller, answering again, has been told of it and of
+/// the take-over that followed.
 public struct HandbackNote: Codable, Sendable, Equatable {
     public var handedBackAt: Date
     public var reason: HandbackReason

@@ -58,10 +58,10 @@ public struct UnattendedUpgradesHandover: Sendable {
     /// The record of the current take-over, or `nil` when the host is not taken over.
     public func record() throws(HandoverFailure) -> HandoverRecord? { try read(HandoverRecord.self, from: recordPath) }
 
-    /// An orphaned host's hand-back, kept until the agent takes over again.
+    /// An orphaned host's hand-back, kept until the controller has been told of it.
     public func pendingHandback() throws(HandoverFailure) -> HandbackNote? { try read(HandbackNote.self, from: notePath) }
 
-    /// Forgets the orphaned hand-back once the host is taken over again.
+    /// Forgets the orphaned hand-back once the controller has been told of it.
     public func forgetHandback() { unlink(notePath) }
 
     /// Takes over from unattended-upgrades, or makes sure an earlier take-over still holds.
@@ -70,6 +70,7 @@ public struct UnattendedUpgradesHandover: Sendable {
     /// - Throws: ``HandoverFailure`` naming what failed and what was undone.
     @discardableResult
     public func takeOver(now: Date) async throws(HandoverFailure) -> HandoverRecord {
+        let now = Self.wholeSecond(now)
         let installed = FileManager.default.fileExists(atPath: root.file(Self.program))
         if let existing = try record() {
             if existing.state == .takenOver {
@@ -122,7 +123,7 @@ public struct UnattendedUpgradesHandover: Sendable {
 
     /// Hands the host back to unattended-upgrades as the record says it was, logs it, and
     /// removes the record. An orphaned host's hand-back is kept as a ``HandbackNote``: the
-    /// agent takes over again when the controller answers.
+    /// agent takes over again when the controller answers, and reports both.
     /// - Parameters:
     ///   - reason: why.
     ///   - now: when.
@@ -130,6 +131,7 @@ public struct UnattendedUpgradesHandover: Sendable {
     /// - Throws: ``HandoverFailure`` naming the step that failed; the record is kept, so it can be run again.
     @discardableResult
     public func handBack(reason: HandbackReason, now: Date) async throws(HandoverFailure) -> HandoverRecord? {
+        let now = Self.wholeSecond(now)
         guard let record = try record() else { return nil }
         if record.state == .takenOver { try await restore(record) }
         unlink(recordPath)
@@ -141,6 +143,9 @@ public struct UnattendedUpgradesHandover: Sendable {
         }
         return record
     }
+
+    /// Records keep whole seconds (ISO 8601 in the file), so what is returned equals what is read back.
+    static func wholeSecond(_ date: Date) -> Date { Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
 
     static func why(_ reason: HandbackReason) -> String {
         switch reason {
