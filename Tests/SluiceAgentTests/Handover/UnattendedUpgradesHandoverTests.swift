@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceAPI
 import SluiceClient
+import SluiceCore
 import SluiceTestSupport
 import Testing
 
@@ -232,6 +233,18 @@ struct HandoverKeeperTests {
         #expect(again?.handback == note, "kept until the agent has reported it")
         host.handover.forgetHandback()
         #expect(try host.handover.pendingHandback() == nil)
+    }
+
+    @Test func orphanAfterDefaultsToAWeekIsReadFromTheConfigAndOutOfRangeIsRefusedNamingTheKey() throws {
+        var configuration = AgentConfiguration()
+        #expect(configuration.orphanAfterSeconds == Self.week)
+        try configuration.apply(configYAML: "orphan_after: 2d\n", file: "agent.yaml")
+        #expect(configuration.orphanAfterSeconds == 2 * 86400)
+
+        let error = #expect(throws: InvalidInput.self) { try configuration.apply(configYAML: "orphan_after: 10s\n", file: "agent.yaml") }
+
+        #expect(error?.message.contains("orphan_after") == true && error?.message.contains("must be between 1m and 365d") == true, "\(String(describing: error))")
+        #expect(configuration.orphanAfterSeconds == 2 * 86400)
     }
 
     @Test func theLastAnswerSurvivesARestartSoAnOutageIsNotCountedFromTheRestart() async throws {
