@@ -44,6 +44,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     var inventoryFile: String?
     @Flag(help: "Read this host's inventory from dpkg and apt, print it as JSON (an InventoryReport) and exit; changes nothing. The running agent reads it this way, in a child process, on every report interval.")
     var printInventory = false
+    /// The root directory whose unattended-upgrades the agent takes over and hands back, for tests.
+    @Option(help: .hidden) var root = "/"
 
     /// One event-loop thread for the agent's few connections (NIO's default is one per core);
     /// set once, before anything starts NIO's shared loops.
@@ -93,7 +95,7 @@ struct SluiceAgentCommand: AsyncParsableCommand {
         // The real agent keeps unattended-upgrades off while it manages the host (see UnattendedUpgradesHandover).
         let handover =
             backend == "apt"
-            ? UnattendedUpgradesHandover(root: HostRoot(path: "/", runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: logger)
+            ? UnattendedUpgradesHandover(root: HostRoot(path: root, runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: logger)
             : nil
         let agent = Agent(
             configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker,

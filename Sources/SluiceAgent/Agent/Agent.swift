@@ -92,7 +92,11 @@ public struct Agent: Service {
     /// Tells the controller every few seconds that this host is alive, with the result of
     /// its role's health checks (those of its last assignment): silence during a wave blocks
     /// promotion, and a failing check during a soak halts the rollout.
+    ///
+    /// Heartbeats are also how the agent knows it reaches its controller (an unchanged inventory
+    /// is not sent): each answer or refusal goes to the ``HandoverKeeper``.
     func heartbeats(client: SluiceHTTPClient, host: HostID, checks: RoleChecksFile) async {
+        var keeper = handover.map { HandoverKeeper(handover: $0, orphanAfterSeconds: configuration.orphanAfterSeconds, logger: logger, now: now()) }
         while !Task.isCancelled {
             var report = HealthReport(healthy: true, detail: "agent running; no health checks known for this host yet")
             if let healthChecker, case let list = checks.load(), !list.isEmpty {
@@ -104,10 +108,14 @@ public struct Agent: Service {
             }
             do {
                 _ = try await client.reportHealth(host: host, report)
+                if let (handback, takeover) = await keeper?.reached(now: now()) {
+                    await reportHandover(handback, takeover, client: client, host: host)
+                }
             } catch is CancellationError {
                 return  // the agent is stopping
             } catch {
                 logger.warning("heartbeat failed: \(error)")
+                await keeper?.failed(error, now: now())
             }
             await trimmer?.completed(.heartbeat)
             try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
@@ -121,7 +129,6 @@ public struct Agent: Service {
         var interval = configuration.reportIntervalSeconds
         var failures = 0
         var resend = InventoryResend()
-        var keeper = handover.map { HandoverKeeper(handover: $0, orphanAfterSeconds: configuration.orphanAfterSeconds, logger: logger, now: now()) }
         while !Task.isCancelled {
             do {
                 var current = try await inventory.collect()
@@ -141,16 +148,12 @@ public struct Agent: Service {
                 }
                 if let accepted = delivery.accepted { interval = Int64(accepted.nextReportSeconds) }
                 failures = 0
-                if let (handback, takeover) = await keeper?.reached(now: now()) {
-                    await reportHandover(handback, takeover, client: client, host: host)
-                }
                 await trimmer?.completed(.inventory)
             } catch is CancellationError {
                 return  // the agent is stopping
             } catch {
                 failures += 1
                 logger.error("report failed: \(error)")
-                await keeper?.failed(error, now: now())
             }
             // Back off on repeated failures, up to ten intervals, so a down controller is not hammered.
             let wait = interval * Int64(min(failures + 1, 10))

@@ -4,8 +4,9 @@ import SluiceAPI
 import SluiceClient
 import SluiceCore
 
-/// What the running agent does about unattended-upgrades after each exchange with its
-/// controller. The first answer after the agent starts makes sure the host is taken over
+/// What the running agent does about unattended-upgrades after each heartbeat to its
+/// controller (every `heartbeat_interval`; heartbeats always reach the controller, an unchanged
+/// inventory does not). The first answer after the agent starts makes sure the host is taken over
 /// (`sluice-agent enroll` took it over; this keeps it so, and takes over a host enrolled by a
 /// hand-written config, or where unattended-upgrades was installed since). A revoked host is
 /// handed back at once; a host whose controller has not answered for `orphan_after` is handed
