@@ -14,8 +14,8 @@ struct HandbackCommand: AsyncParsableCommand {
             Restores what the state directory's \(UnattendedUpgradesHandover.recordFileName) says the take-over \
             changed: removes \(UnattendedUpgradesHandover.overridePath), and enables and starts \
             \(UnattendedUpgradesHandover.timerUnit) again only if it was enabled and active before; then \
-            removes the record. With no record, it changes nothing. A running agent takes the host over \
-            again when it next reaches its controller: stop it first (systemctl disable --now sluice-agent). \
+            removes the record. With no record, it changes nothing. The agent takes the host over again \
+            when it next starts: disable it too (systemctl disable --now sluice-agent). \
             `apt remove` and `apt purge` of sluice-agent run this after stopping the agent.
             """)
 

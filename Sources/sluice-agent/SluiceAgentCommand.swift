@@ -18,9 +18,11 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             (`sluice-agent enroll` writes one: see `sluice-agent enroll --help`), enrolls once with an enrollment \
             token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \
             It applies only assignments an authenticated controller started, through the chosen backend, \
-            and reports every step; with no controller reachable it changes nothing, until orphan_after \
-            (default 7d): then it hands the host back to unattended-upgrades (see `sluice-agent handback --help`), \
-            and takes it over again once the controller answers. A revoked host is handed back at once.
+            and reports every step. It keeps unattended-upgrades off (taking over at the first heartbeat the \
+            controller answers, if `sluice-agent enroll` has not). With no controller reachable it changes \
+            nothing, until orphan_after (default 7d): then it hands the host back to unattended-upgrades (see \
+            `sluice-agent handback --help`), and takes it over again once the controller answers. A revoked \
+            host is handed back at its first refused heartbeat.
             """,
         version: SluiceVersion.current
     )
