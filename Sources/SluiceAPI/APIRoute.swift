@@ -61,6 +61,7 @@ public struct APIRoute: Sendable, Equatable {
     public static let pollAssignment = APIRoute(.GET, "/v1/hosts/{hostID}/assignment", .hostItself)
     public static let reportStep = APIRoute(.POST, "/v1/hosts/{hostID}/assignments/{assignmentID}/steps", .hostItself)
     public static let reportSimulation = APIRoute(.POST, "/v1/hosts/{hostID}/simulations/{simulationID}", .hostItself)
+    public static let reportHandover = APIRoute(.POST, "/v1/hosts/{hostID}/handover", .hostItself)
     public static let listPolicies = APIRoute(.GET, "/v1/policies", .operatorRole(.viewer))
     public static let planRollout = APIRoute(.POST, "/v1/rollouts/plan", .operatorRole(.viewer))
     public static let createRollout = APIRoute(.POST, "/v1/rollouts", .operatorRole(.operator))
@@ -75,7 +76,7 @@ public struct APIRoute: Sendable, Equatable {
     /// Every route the controller serves.
     public static let all: [APIRoute] = [
         health, enroll, putInventory, confirmInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
-        putHealth, pollAssignment, reportStep, reportSimulation, listPolicies, planRollout, createRollout, listRollouts, getRollout,
+        putHealth, pollAssignment, reportStep, reportSimulation, reportHandover, listPolicies, planRollout, createRollout, listRollouts, getRollout,
         approveWave, pauseRollout, resumeRollout, abortRollout, resolveHost,
     ] + audit + identity
 }

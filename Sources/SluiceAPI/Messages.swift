@@ -141,8 +141,8 @@ public struct HealthResponse: Sendable, Codable, Equatable {
 /// Every error the API returns: `{"error": {"code": "...", "message": "..."}}`.
 public struct ErrorResponse: Sendable, Codable, Equatable {
     public struct Body: Sendable, Codable, Equatable {
-        /// Stable, for scripts: `unauthenticated`, `forbidden`, `not_found`, `conflict`,
-        /// `inventory_differs`, `invalid_request`, `payload_too_large`, `internal`.
+        /// Stable, for scripts: `unauthenticated`, `host_revoked`, `forbidden`, `not_found`,
+        /// `conflict`, `inventory_differs`, `invalid_request`, `payload_too_large`, `internal`.
         public var code: String
         /// One line, for people.
         public var message: String
@@ -153,6 +153,44 @@ public struct ErrorResponse: Sendable, Codable, Equatable {
     }
     public var error: Body
     public init(code: String, message: String) { error = Body(code: code, message: message) }
+}
+
+/// `POST /v1/hosts/{hostID}/handover`: the agent handed its host back to unattended-upgrades
+/// while the controller could not be reached (`orphan_after`), and took it over again once it
+/// could. Times are the host's clock.
+public struct HandoverReport: Sendable, Codable, Equatable {
+    /// Why it handed back; only `orphaned` is reported (a revoked host can no longer report,
+    /// and a removed agent is gone).
+    public var reason: String
+    public var handedBackAtMs: Int64
+    /// What was restored, for people; at most 1000 bytes.
+    public var handbackDetail: String
+    public var takenOverAtMs: Int64
+    /// What the take-over changed, for people; at most 1000 bytes.
+    public var takeoverDetail: String
+
+    public static let reasons = ["orphaned"]
+
+    public init(reason: String, handedBackAtMs: Int64, handbackDetail: String, takenOverAtMs: Int64, takeoverDetail: String) {
+        self.reason = reason
+        self.handedBackAtMs = handedBackAtMs
+        self.handbackDetail = handbackDetail
+        self.takenOverAtMs = takenOverAtMs
+        self.takeoverDetail = takeoverDetail
+    }
+}
+
+/// The answer to a ``HandoverReport``: the audit log's sequence numbers of its two events.
+public struct HandoverRecorded: Sendable, Codable, Equatable {
+    public var auditSeqs: [Int64]
+    public init(auditSeqs: [Int64]) { self.auditSeqs = auditSeqs }
+}
+
+/// Error codes a client acts on, not only shows.
+public enum APIErrorCode {
+    /// 401 to a revoked host presenting its own secret: the agent hands its host back to
+    /// unattended-upgrades (see `UnattendedUpgradesHandover`).
+    public static let hostRevoked = "host_revoked"
 }
 
 /// The version every program of this build reports.

@@ -30,6 +30,12 @@ extension SluiceHTTPClient {
         try await send("PUT", "/v1/hosts/\(host)/health", body: report)
     }
 
+    /// `POST /v1/hosts/{hostID}/handover`: the host was handed back to unattended-upgrades while
+    /// orphaned and has been taken over again; the controller audits both.
+    public func reportHandover(host: HostID, _ report: HandoverReport) async throws -> HandoverRecorded {
+        try await send("POST", "/v1/hosts/\(host)/handover", body: report)
+    }
+
     /// Long-polls the host's assignment: answers when it differs from `known`, or after `waitSeconds`.
     public func pollAssignment(host: HostID, known: String?, waitSeconds: Int) async throws -> AssignmentPoll {
         var query = [URLQueryItem(name: "wait", value: String(waitSeconds))]

@@ -106,7 +106,7 @@ extension SluiceDatabase {
         }
         // Only the holder of the secret gets this far, so naming why reveals nothing to anyone else.
         if (row["host_revoked_at_ms"] as Int64?) != nil {
-            throw StoreError.unauthenticated("host \(row["host_id"] as String? ?? "?") has been revoked")
+            throw StoreError.hostRevoked("host \(row["host_id"] as String? ?? "?") has been revoked")
         }
         if (row["revoked_at_ms"] as Int64?) != nil {
             throw StoreError.unauthenticated("token \(token.keyID) has been revoked")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceAgent
 import SluiceCore
 
@@ -14,9 +15,13 @@ struct EnrollCommand: AsyncParsableCommand {
             writes the controller, its CA (copied), the host id and labels to \
             \(AgentConfiguration.dropInDirectory(for: AgentConfiguration.defaultPath))/\(EnrolledSettings.fileName) \
             (mode 0600), which the agent reads after \(AgentConfiguration.defaultPath), leaving that \
-            file as installed; then runs `systemctl enable --now sluice-agent`. When enrollment \
-            fails, nothing is written. A host already enrolled is refused: revoke it on the \
-            controller and remove its credentials first.
+            file as installed; takes over from unattended-upgrades (\(UnattendedUpgradesHandover.overridePath) \
+            sets APT::Periodic::Unattended-Upgrade "0", apt-daily-upgrade.timer is disabled and stopped \
+            if it ran; what was there before is recorded in the state directory's \
+            \(UnattendedUpgradesHandover.recordFileName) for `sluice-agent handback`); then runs \
+            `systemctl enable --now sluice-agent`. When enrollment fails, nothing is written; when \
+            the take-over fails, it is undone and the agent is not started. A host already enrolled \
+            is refused: revoke it on the controller and remove its credentials first.
             """)
 
     @Option(help: "Controller URL: https://HOST:PORT, or http:// to a loopback address.") var controller: String
@@ -32,6 +37,8 @@ struct EnrollCommand: AsyncParsableCommand {
     var stateDir: String?
     @Flag(help: "Do not run systemctl (a host image prepared before its first boot).") var noStart = false
     @Option(help: .hidden) var systemctl = "systemctl"
+    /// The host's root directory, for tests: unattended-upgrades is taken over there.
+    @Option(help: .hidden) var root = "/"
 
     func run() async throws {
         let token = self.token ?? ProcessInfo.processInfo.environment["SLUICE_ENROLL_TOKEN"]
@@ -73,7 +80,17 @@ struct EnrollCommand: AsyncParsableCommand {
             EnrolledSettings.remove(from: directory)
             throw InvalidInput("\(accepted) \(error.message); enroll again with a new token")
         }
-        let written = "enrolled as \(credentials.hostID) with \(controller); settings in \(directory)/\(EnrolledSettings.fileName)"
+        let enrolled = "enrolled as \(credentials.hostID) with \(controller); settings in \(directory)/\(EnrolledSettings.fileName)"
+        let handover = UnattendedUpgradesHandover(
+            root: HostRoot(path: root, runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: Logger(label: "sluice-agent"),
+            systemctl: systemctl)
+        let written: String
+        do {
+            written = "\(enrolled); \(try await handover.takeOver(now: Date()).summary)"
+        } catch {
+            throw InvalidInput(
+                "\(enrolled), but \(error.message); sluice-agent not started: start it once that is fixed (it takes over when it first reaches the controller): systemctl enable --now sluice-agent")
+        }
         if noStart {
             print("\(written); start it with: systemctl enable --now sluice-agent")
             return

@@ -18,7 +18,11 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             (`sluice-agent enroll` writes one: see `sluice-agent enroll --help`), enrolls once with an enrollment \
             token and keeps its own secret in the state directory (mode 0600), then reports on an interval. \
             It applies only assignments an authenticated controller started, through the chosen backend, \
-            and reports every step; with no controller reachable it changes nothing.
+            and reports every step. It keeps unattended-upgrades off (taking over at the first heartbeat the \
+            controller answers, if `sluice-agent enroll` has not). With no controller reachable it changes \
+            nothing, until orphan_after (default 7d): then it hands the host back to unattended-upgrades (see \
+            `sluice-agent handback --help`), and takes it over again once the controller answers. A revoked \
+            host is handed back at its first refused heartbeat.
             """,
         version: SluiceVersion.current
     )
@@ -42,6 +46,8 @@ struct SluiceAgentCommand: AsyncParsableCommand {
     var inventoryFile: String?
     @Flag(help: "Read this host's inventory from dpkg and apt, print it as JSON (an InventoryReport) and exit; changes nothing. The running agent reads it this way, in a child process, on every report interval.")
     var printInventory = false
+    /// The root directory whose unattended-upgrades the agent takes over and hands back, for tests.
+    @Option(help: .hidden) var root = "/"
 
     /// One event-loop thread for the agent's few connections (NIO's default is one per core);
     /// set once, before anything starts NIO's shared loops.
@@ -88,9 +94,14 @@ struct SluiceAgentCommand: AsyncParsableCommand {
             inventory = ChildProcessInventory(runner: SubprocessRunner())
         }
         let healthChecker = backend == "apt" ? HealthChecker(root: HostRoot(path: "/", runner: SubprocessRunner())) : nil
+        // The real agent keeps unattended-upgrades off while it manages the host (see UnattendedUpgradesHandover).
+        let handover =
+            backend == "apt"
+            ? UnattendedUpgradesHandover(root: HostRoot(path: root, runner: SubprocessRunner()), stateDirectory: configuration.stateDirectory, logger: logger)
+            : nil
         let agent = Agent(
             configuration: configuration, inventory: inventory, backend: packageBackend, logger: logger, once: once, healthChecker: healthChecker,
-            trimStartupPages: !once)
+            trimStartupPages: !once, handover: once ? nil : handover)
         if once {
             try await agent.run()
             return

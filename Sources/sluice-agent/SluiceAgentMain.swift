@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `sluice-agent enroll …` is a command of its own; anything else runs the agent. (As a
+/// `sluice-agent enroll …` and `sluice-agent handback …` are commands of their own; anything else runs the agent. (As a
 /// subcommand of the agent's command, enroll's --controller, --config, --label… would be
 /// taken by the agent's options of the same names, which the parent parses first.)
 @main
@@ -9,6 +9,8 @@ enum SluiceAgentMain {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "enroll" {
             await EnrollCommand.main(Array(arguments.dropFirst()))
+        } else if arguments.first == "handback" {
+            await HandbackCommand.main(Array(arguments.dropFirst()))
         } else {
             await SluiceAgentCommand.main(arguments)
         }

@@ -175,16 +175,16 @@ struct IdentityAPITests {
             #expect(answer == HostRevoked(hostID: Fixtures.host("dns1"), revokedAtMs: harness.clock.nowMs(), cancelledAssignments: 1, failedAssignments: 0))
             let poll = try await waiting
             #expect(clock.now - revokedAt < .seconds(5), "the long-poll answered \(clock.now - revokedAt) after the revocation (wait was 30 s)")
-            #expect(poll.status == .unauthorized && poll.error.message == "host dns1 has been revoked", "\(poll)")
+            #expect(poll.status == .unauthorized && poll.error == .init(code: APIErrorCode.hostRevoked, message: "host dns1 has been revoked"), "\(poll)")
 
-            // Every request of the host now fails, naming why.
+            // Every request of the host now fails, naming why, with the code the agent acts on.
             for (uri, method, body) in [
                 ("/v1/hosts/dns1/health", HTTPRequest.Method.put, jsonBody(HealthReport(healthy: true, detail: "ok"))),
                 ("/v1/hosts/dns1/inventory", .put, jsonBody(Fixtures.report())),
                 ("/v1/hosts/dns1/assignments/\(assignment.id)/steps", .post, jsonBody(ApplyStepReport(step: .started, detail: "starting"))),
             ] {
                 try await client.execute(uri: uri, method: method, headers: bearer(hosts["dns1"]!), body: body) {
-                    #expect($0.status == .unauthorized && errorBody($0).message == "host dns1 has been revoked", "\(uri)")
+                    #expect($0.status == .unauthorized && errorBody($0) == .init(code: APIErrorCode.hostRevoked, message: "host dns1 has been revoked"), "\(uri)")
                 }
             }
             #expect(try harness.database.currentAssignment(for: Fixtures.host("dns1")) == nil)

@@ -540,6 +540,11 @@ import Yams
             try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: host, body: health, expect: 200)
             try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: admin, body: health, expect: 403)
             try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: host, body: Data(#"{"healthy":"yes"}"#.utf8), expect: 400)
+            let handover = try encoder.encode(BodySample.handoverReport)
+            try await session.call(.reportHandover, path: "/v1/hosts/ns1.fra/handover", token: host, body: handover, expect: 200)
+            try await session.call(.reportHandover, path: "/v1/hosts/ns1.fra/handover", token: admin, body: handover, expect: 403)
+            try await session.call(
+                .reportHandover, path: "/v1/hosts/ns1.fra/handover", token: host, body: Data(#"{"reason":"bored"}"#.utf8), expect: 400)
             let poll = try await session.call(
                 .pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait)", token: host, expect: 200, as: AssignmentPoll.self)
             try await session.call(.pollAssignment, path: "/v1/hosts/ns1.fra/assignment?wait=\(maxWait + 1)", token: host, expect: 400)
@@ -721,6 +726,10 @@ extension OpenAPIContractTests {
             return targets
         }
 
+        static let handoverReport = HandoverReport(
+            reason: "orphaned", handedBackAtMs: 1_700_000_000_000, handbackDetail: "the controller was unreachable for longer than orphan_after",
+            takenOverAtMs: 1_700_000_600_000, takeoverDetail: "/etc/apt/apt.conf.d/51sluice-unattended-upgrades sets APT::Periodic::Unattended-Upgrade \"0\"")
+
         static let all: [BodySample] = [
             BodySample(name: "HealthResponse", uses: [.response(.health, 200)], full: { health }, minimal: { health }),
             BodySample(name: "EnrollRequest", uses: [.request(.enroll)], full: { try enrollRequest() },
@@ -796,6 +805,10 @@ extension OpenAPIContractTests {
             BodySample(
                 name: "HealthReport", uses: [.request(.putHealth)],
                 full: { HealthReport(healthy: false, detail: "unit named.service is failed") }, minimal: { HealthReport(healthy: true, detail: "") }),
+            BodySample(name: "HandoverReport", uses: [.request(.reportHandover)], full: { handoverReport }, minimal: { handoverReport }),
+            BodySample(
+                name: "HandoverRecorded", uses: [.response(.reportHandover, 200)], full: { HandoverRecorded(auditSeqs: [41, 42]) },
+                minimal: { HandoverRecorded(auditSeqs: [41, 42]) }),
             BodySample(
                 name: "AssignmentPoll", uses: [.response(.pollAssignment, 200)],
                 full: {

@@ -567,6 +567,7 @@ extension RolloutAPITests {
         case .putHealth: jsonBody(HealthReport(healthy: true, detail: "named.service active"))
         case .reportStep: jsonBody(ApplyStepReport(step: .healthy, detail: "healthy"))
         case .reportSimulation: jsonBody(SimulationReport())
+        case .reportHandover: jsonBody(HandoverReport(reason: "orphaned", handedBackAtMs: 1, handbackDetail: "restored", takenOverAtMs: 2, takeoverDetail: "taken"))
         case .planRollout, .createRollout: jsonBody(CreateRolloutRequest(policy: "dns"))
         case .approveWave, .pauseRollout, .resumeRollout, .abortRollout, .resolveHost: jsonBody(DecisionRequest(reason: "authorisation table"))
         default:

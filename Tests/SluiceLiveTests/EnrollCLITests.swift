@@ -23,7 +23,15 @@ struct EnrollCLITests {
         let packaged = "# the packaged agent.yaml\nstate_dir: \(dir.file("state"))\nlabels: {region: osc-fr1}\n"
         try packaged.write(toFile: dir.file("etc/agent.yaml"), atomically: true, encoding: .utf8)
         let systemctl = try Self.recordingSystemctl(in: dir)
-        let common = ["--config", dir.file("etc/agent.yaml"), "--systemctl", systemctl]
+        // The host's root: unattended-upgrades installed, its own apt.conf.d file in place.
+        let root = dir.file("root")
+        try FileManager.default.createDirectory(atPath: root + "/etc/apt/apt.conf.d", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/usr/bin", withIntermediateDirectories: true)
+        let autoUpgrades = "APT::Periodic::Unattended-Upgrade \"1\";\n"
+        try autoUpgrades.write(toFile: root + "/etc/apt/apt.conf.d/20auto-upgrades", atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: root + "/usr/bin/unattended-upgrade", contents: Data())
+        let override = root + "/etc/apt/apt.conf.d/51sluice-unattended-upgrades", record = dir.file("state/unattended-upgrades.json")
+        let common = ["--config", dir.file("etc/agent.yaml"), "--systemctl", systemctl, "--root", root]
 
         // A refused token: one line, nothing written, systemctl never called.
         let refused = try runProgram(
@@ -33,6 +41,7 @@ struct EnrollCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("etc/agent.d/enrolled.yaml")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("state/agent-credentials.json")))
         #expect(!FileManager.default.fileExists(atPath: dir.file("systemctl.args")))
+        #expect(!FileManager.default.fileExists(atPath: override) && !FileManager.default.fileExists(atPath: record), "no take-over without enrollment")
 
         let token = enroll.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let enrolled = try runProgram(
@@ -41,6 +50,11 @@ struct EnrollCLITests {
         #expect(enrolled.stdout.contains("enrolled as web1"), "\(enrolled.stdout)")
         #expect(try String(contentsOfFile: dir.file("systemctl.args"), encoding: .utf8) == "enable\n--now\nsluice-agent.service\n")
         #expect(try String(contentsOfFile: dir.file("etc/agent.yaml"), encoding: .utf8) == packaged)
+        // Taken over from unattended-upgrades, its own file untouched, and the state before recorded.
+        #expect(enrolled.stdout.contains("/etc/apt/apt.conf.d/51sluice-unattended-upgrades sets APT::Periodic::Unattended-Upgrade \"0\""), "\(enrolled.stdout)")
+        #expect(try String(contentsOfFile: override, encoding: .utf8).hasSuffix("APT::Periodic::Unattended-Upgrade \"0\";\n"))
+        #expect(try String(contentsOfFile: root + "/etc/apt/apt.conf.d/20auto-upgrades", encoding: .utf8) == autoUpgrades)
+        #expect(try String(contentsOfFile: record, encoding: .utf8).contains("\"state\" : \"taken-over\""))
         let settings = try FileManager.default.attributesOfItem(atPath: dir.file("etc/agent.d/enrolled.yaml"))
         #expect((settings[.posixPermissions] as? Int) == 0o600)
 
@@ -60,6 +74,13 @@ struct EnrollCLITests {
         let again = try runProgram("sluice-agent", ["enroll", "--controller", url, "--token", token] + common)
         #expect(again.status != 0)
         #expect(again.stderr.contains("already enrolled as web1"), "\(again.stderr)")
+
+        // Handing back removes Sluice's file and the record; a second time there is nothing to do.
+        let handback = try runProgram("sluice-agent", ["handback", "--config", dir.file("etc/agent.yaml"), "--systemctl", systemctl, "--root", root])
+        #expect(handback.status == 0 && handback.stdout == "handed back to unattended-upgrades\n", "\(handback.stdout)\(handback.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: override) && !FileManager.default.fileExists(atPath: record))
+        let again2 = try runProgram("sluice-agent", ["handback", "--config", dir.file("etc/agent.yaml"), "--root", root])
+        #expect(again2.status == 0 && again2.stdout.hasPrefix("not taken over"), "\(again2.stdout)\(again2.stderr)")
 
         #expect(try controller.stop(signal: SIGTERM) == 0, "\(controller.log)")
     }
@@ -83,10 +104,12 @@ struct EnrollCLITests {
             [
                 "enroll", "--controller", url, "--ca", dir.file("handed-over-ca.pem"), "--host-id", "ns1.fra", "--label", "region=osc-fr1",
                 "--config", dir.file("etc/agent.yaml"), "--state-dir", dir.file("state"), "--no-start", "--systemctl", systemctl,
+                "--root", dir.file("root"),
             ],
             environment: ["SLUICE_ENROLL_TOKEN": token])
         #expect(enrolled.status == 0, "\(enrolled.stderr)\ncontroller log:\n\(controller.log)")
         #expect(enrolled.stdout.contains("start it with: systemctl enable --now sluice-agent"), "\(enrolled.stdout)")
+        #expect(enrolled.stdout.contains("unattended-upgrades is not installed: nothing to take over"), "\(enrolled.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("systemctl.args")), "--no-start ran systemctl")
         #expect(try String(contentsOfFile: dir.file("state/agent-credentials.json"), encoding: .utf8).contains("BEGIN CERTIFICATE"))
 

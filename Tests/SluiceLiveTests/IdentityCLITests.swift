@@ -1,6 +1,7 @@
 import Foundation
 import SluiceAPI
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 /// Tokens, host revocation and label approval as operators and agents really meet them:
@@ -70,5 +71,38 @@ struct IdentityCLITests {
         #expect(local.status == 0, "\(local.stderr)")
         let localList = try runProgram("sluiced", ["token", "list", "--db", db])
         #expect(localList.stdout.contains("alice  admin  revoked"), "\(localList.stdout)")
+    }
+
+    @Test func aRevokedHostsRunningAgentHandsItBackToUnattendedUpgrades() async throws {
+        let dir = NSTemporaryDirectory() + "sluice-live-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The host's root, unattended-upgrades installed (systemctl cannot reach it there: only the apt.conf.d file is taken over).
+        let root = dir + "/root", override = root + "/etc/apt/apt.conf.d/51sluice-unattended-upgrades"
+        for directory in [root + "/etc/apt/apt.conf.d", root + "/usr/bin", dir + "/etc"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        FileManager.default.createFile(atPath: root + "/usr/bin/unattended-upgrade", contents: Data())
+        try "state_dir: \(dir)/state\n".write(toFile: dir + "/etc/agent.yaml", atomically: true, encoding: .utf8)
+        let db = dir + "/sluice.sqlite"
+        try "report_interval: 5s\n".write(toFile: dir + "/sluiced.yaml", atomically: true, encoding: .utf8)
+        let admin = try runProgram("sluiced", ["token", "create", "--name", "alice", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try runProgram("sluiced", ["enroll-token", "create", "--name", "boot", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let controller = try BackgroundProgram(
+            "sluiced", ["--config", dir + "/sluiced.yaml", "--db", db, "--listen", "127.0.0.1:0", "--port-file", dir + "/port"], logPath: dir + "/sluiced.log")
+        let url = "http://127.0.0.1:\(try controller.waitForFile(dir + "/port").trimmingCharacters(in: .whitespacesAndNewlines))"
+        let enrolled = try runProgram(
+            "sluice-agent", ["enroll", "--controller", url, "--token", token, "--host-id", "uu-host", "--config", dir + "/etc/agent.yaml", "--no-start", "--root", root])
+        try #require(enrolled.status == 0 && FileManager.default.fileExists(atPath: override), "\(enrolled.stdout)\(enrolled.stderr)")
+        let agent = try BackgroundProgram("sluice-agent", ["--config", dir + "/etc/agent.yaml", "--root", root], logPath: dir + "/agent.log")
+        #expect(try await eventually(within: .seconds(60)) { agent.log.contains("reported ") }, "\(agent.log)")
+
+        let revoked = try runProgram("sluicectl", ["hosts", "revoke", "uu-host", "--reason", "CHG-9"], environment: ["SLUICE_CONTROLLER": url, "SLUICE_TOKEN": admin])
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+
+        #expect(try await eventually(within: .seconds(60)) { !FileManager.default.fileExists(atPath: override) }, "\(agent.log)")
+        #expect(agent.log.contains("handed this host back to unattended-upgrades: the controller revoked this host"), "\(agent.log)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/state/unattended-upgrades.json"))
+        _ = try agent.stop(signal: SIGTERM)
+        #expect(try controller.stop(signal: SIGTERM) == 0)
     }
 }

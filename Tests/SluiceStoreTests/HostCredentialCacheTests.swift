@@ -41,7 +41,7 @@ struct HostCredentialCacheTests {
         for token in tokens.values { _ = try database.authenticate(token: token.token, nowMs: 10) }
         #expect(database.hostCredentials.count == 2)
         try database.revokeHost(Fixtures.host("dns1"), reason: "decommissioned", actor: root, nowMs: 20)
-        #expect(throws: StoreError.unauthenticated("host dns1 has been revoked")) { try database.authenticate(token: tokens["dns1"]!.token, nowMs: 21) }
+        #expect(throws: StoreError.hostRevoked("host dns1 has been revoked")) { try database.authenticate(token: tokens["dns1"]!.token, nowMs: 21) }
         #expect(try database.authenticate(token: tokens["dns2"]!.token, nowMs: 22) == .host(Fixtures.host("dns2"), keyID: tokens["dns2"]!.keyID))
     }
 
@@ -56,7 +56,7 @@ struct HostCredentialCacheTests {
         // Revoked through another opening of the file (as a second component of the process would).
         let other = try SluiceDatabase.open(path: directory.path + "/./sluice.sqlite", nowMs: 0)
         try other.revokeHost(Fixtures.host("dns1"), reason: "stolen", actor: root, nowMs: 20)
-        #expect(throws: StoreError.unauthenticated("host dns1 has been revoked")) { try serving.authenticate(token: token.token, nowMs: 21) }
+        #expect(throws: StoreError.hostRevoked("host dns1 has been revoked")) { try serving.authenticate(token: token.token, nowMs: 21) }
     }
 
     @Test func aCredentialReadBeforeARevocationIsNotStoredAfterIt() {

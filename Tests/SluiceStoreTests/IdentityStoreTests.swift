@@ -70,7 +70,7 @@ struct IdentityStoreTests {
         let revocation = try database.revokeHost(Fixtures.host("dns1"), reason: "leaked", actor: .operatorNamed("alice"), nowMs: 2)
         #expect(revocation == HostRevocation(revokedAtMs: 2, cancelledAssignments: 0, failedAssignments: 0))
         #expect(try database.isRevoked(Fixtures.host("dns1")))
-        #expect(throws: StoreError.unauthenticated("host dns1 has been revoked")) { try database.authenticate(token: host.token, nowMs: 3) }
+        #expect(throws: StoreError.hostRevoked("host dns1 has been revoked")) { try database.authenticate(token: host.token, nowMs: 3) }
         #expect(throws: StoreError.self) {
             try database.enroll(host: Fixtures.host("dns1"), labels: Labels(), enrollmentKeyID: boot.keyID, nowMs: 4)
         }

@@ -27,13 +27,20 @@ public struct Agent: Service {
     let healthChecker: HealthChecker?
     /// Hands back start-up's pages once it is over (the real agent; not the simulator's agents).
     let trimmer: PageTrimmer?
+    /// Hands the host back to unattended-upgrades when revoked or orphaned (the real agent; not simulated hosts).
+    let handover: UnattendedUpgradesHandover?
+    /// The wall clock, for `orphan_after`.
+    let now: @Sendable () -> Date
 
     /// `trimStartupPages`: once started, and after each apply, unmap the clean code pages only
     /// start-up used (see `StartupPages`); for a process that is one agent, never for many in one.
     public init(
         configuration: AgentConfiguration, inventory: any InventorySource, backend: any PackageBackend, logger: Logger, once: Bool = false,
-        healthChecker: HealthChecker? = nil, trimStartupPages: Bool = false
+        healthChecker: HealthChecker? = nil, trimStartupPages: Bool = false, handover: UnattendedUpgradesHandover? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.handover = handover
+        self.now = now
         self.trimmer = trimStartupPages ? PageTrimmer(logger: logger) : nil
         self.configuration = configuration
         self.inventory = inventory
@@ -87,7 +94,11 @@ public struct Agent: Service {
     /// Tells the controller every few seconds that this host is alive, with the result of
     /// its role's health checks (those of its last assignment): silence during a wave blocks
     /// promotion, and a failing check during a soak halts the rollout.
+    ///
+    /// Heartbeats are also how the agent knows it reaches its controller (an unchanged inventory
+    /// is not sent): each answer or refusal goes to the ``HandoverKeeper``.
     func heartbeats(client: SluiceHTTPClient, host: HostID, checks: RoleChecksFile) async {
+        var keeper = handover.map { HandoverKeeper(handover: $0, orphanAfterSeconds: configuration.orphanAfterSeconds, logger: logger, now: now()) }
         while !Task.isCancelled {
             var report = HealthReport(healthy: true, detail: "agent running; no health checks known for this host yet")
             if let healthChecker, case let list = checks.load(), !list.isEmpty {
@@ -99,10 +110,14 @@ public struct Agent: Service {
             }
             do {
                 _ = try await client.reportHealth(host: host, report)
+                if let (handback, takeover) = await keeper?.reached(now: now()) {
+                    await reportHandover(handback, takeover, client: client, host: host)
+                }
             } catch is CancellationError {
                 return  // the agent is stopping
             } catch {
                 logger.warning("heartbeat failed: \(error)")
+                await keeper?.failed(error, now: now())
             }
             await trimmer?.completed(.heartbeat)
             try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
@@ -171,6 +186,22 @@ public struct Agent: Service {
         logger.notice(
             "enrolled as \(hostID) with \(controller)\(credentials.clientCertificate != nil ? " (with a client certificate)" : ""); secret saved in \(AgentCredentials.path(in: configuration.stateDirectory))")
         return credentials
+    }
+
+    /// Tells the controller of an orphaned hand-back and the take-over that followed it; until
+    /// it has them, the note stays and the next report tries again.
+    func reportHandover(_ handback: HandbackNote, _ takeover: HandoverRecord, client: SluiceHTTPClient, host: HostID) async {
+        let report = HandoverReport(
+            reason: handback.reason.rawValue, handedBackAtMs: Int64(handback.handedBackAt.timeIntervalSince1970 * 1000),
+            handbackDetail: String(handback.detail.prefix(1000)), takenOverAtMs: Int64(takeover.takenOverAt.timeIntervalSince1970 * 1000),
+            takeoverDetail: String(takeover.summary.prefix(1000)))
+        do {
+            _ = try await client.reportHandover(host: host, report)
+            handover?.forgetHandback()
+            logger.notice("reported to the controller: handed back to unattended-upgrades at \(handback.handedBackAt), taken over again")
+        } catch {
+            logger.warning("cannot report the hand-back to the controller yet: \(error)")
+        }
     }
 
     func report(client: SluiceHTTPClient, host: HostID) async throws -> ReportAccepted {

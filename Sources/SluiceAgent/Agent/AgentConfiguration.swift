@@ -22,14 +22,20 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// The private CA (PEM file) the controller's https certificate must chain to; the
     /// system's trust store when nil.
     public var controllerCA: String?
+    /// How long the controller may stay unreachable before the agent hands its host back to
+    /// unattended-upgrades (see `UnattendedUpgradesHandover`).
+    public var orphanAfterSeconds: Int64 = 7 * 86400
 
     public init() {}
 
-    static let keys = ["controller", "controller_ca", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "enroll_token", "enroll_token_file"]
+    static let keys = [
+        "controller", "controller_ca", "host_id", "labels", "state_dir", "report_interval", "heartbeat_interval", "orphan_after", "enroll_token",
+        "enroll_token_file",
+    ]
 
     /// Applies the YAML config file's keys: `controller`, `controller_ca`, `host_id`, `labels`, `state_dir`,
     /// `report_interval` (how often the inventory is read; it is sent when it changed, see
-    /// `InventoryResend`), `heartbeat_interval`, `enroll_token` or `enroll_token_file`.
+    /// `InventoryResend`), `heartbeat_interval`, `orphan_after`, `enroll_token` or `enroll_token_file`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(allowed: Self.keys)
         if let value = root["controller"] { controller = try value.string() }
@@ -52,6 +58,11 @@ public struct AgentConfiguration: Sendable, Equatable {
             let seconds = try value.seconds()
             guard (1...600).contains(seconds) else { throw value.error("must be between 1s and 10m") }
             heartbeatSeconds = seconds
+        }
+        if let value = root["orphan_after"] {
+            let seconds = try value.seconds()
+            guard (60...365 * 86400).contains(seconds) else { throw value.error("must be between 1m and 365d") }
+            orphanAfterSeconds = seconds
         }
         if let value = root["enroll_token"] { enrollToken = try value.string() }
         if let value = root["enroll_token_file"] {

@@ -13,6 +13,9 @@ struct APIError: HTTPResponseError, Equatable {
     var retryAfterSeconds: Int? = nil
 
     static func unauthenticated(_ message: String) -> APIError { APIError(status: .unauthorized, code: "unauthenticated", message: message) }
+    /// A revoked host's own credential: 401 like any refused credential, with a code the agent
+    /// acts on (it hands the host back to unattended-upgrades).
+    static func hostRevoked(_ message: String) -> APIError { APIError(status: .unauthorized, code: APIErrorCode.hostRevoked, message: message) }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
     static func conflict(_ message: String) -> APIError { APIError(status: .conflict, code: "conflict", message: message) }
@@ -36,6 +39,7 @@ struct APIError: HTTPResponseError, Equatable {
         case let error as StoreError:
             switch error {
             case .unauthenticated(let m): return .unauthenticated(m)
+            case .hostRevoked(let m): return .hostRevoked(m)
             case .forbidden(let m): return .forbidden(m)
             case .notFound(let m): return .notFound(m)
             case .conflict(let m): return .conflict(m)

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import ServiceLifecycle
 import SluiceAPI
 import SluiceCore
@@ -42,7 +43,7 @@ struct AgentRoutes {
                 while true {
                     let seen = signal.current
                     // A host revoked while it waits gets its answer now, not at the end of the wait.
-                    if try database.isRevoked(host) { throw APIError.unauthenticated("host \(host) has been revoked") }
+                    if try database.isRevoked(host) { throw APIError.hostRevoked("host \(host) has been revoked") }
                     // Every change wakes every long-poll: compare on the assignment's id and state
                     // (and the plan question waiting for this host) alone, and read the
                     // assignment's instructions only to answer.
@@ -75,6 +76,21 @@ struct AgentRoutes {
             }
             signal.signal(hosts: [caller.pathHost!])
             return JSONResponse(SimulationAccepted(simulationID: id))
+        }
+
+        api.add(.reportHandover) { request, context, caller in
+            let report = try await request.decodeJSON(HandoverReport.self, context: context)
+            guard HandoverReport.reasons.contains(report.reason) else {
+                throw APIError.invalid("reason: \(quoted(report.reason, limit: 32)) is not one of \(HandoverReport.reasons.joined(separator: ", "))")
+            }
+            try checkText(report.handbackDetail, field: "handbackDetail", max: 1000, allowEmpty: false)
+            try checkText(report.takeoverDetail, field: "takeoverDetail", max: 1000, allowEmpty: false)
+            let host = caller.pathHost!
+            let seqs = try database.recordHandover(
+                host, reason: report.reason, handedBackAtMs: report.handedBackAtMs, handbackDetail: report.handbackDetail,
+                takenOverAtMs: report.takenOverAtMs, takeoverDetail: report.takeoverDetail, nowMs: clock.nowMs())
+            context.logger.notice("host \(host) was handed back to unattended-upgrades (\(report.reason)) and has been taken over again")
+            return JSONResponse(HandoverRecorded(auditSeqs: seqs))
         }
 
         api.add(.reportStep) { request, context, caller in

@@ -22,6 +22,10 @@ public enum AuditWording {
             return "\(event.actor) revoked enrollment token \(d["name"] ?? "?") (\(d["keyID"] ?? "?"))\(reason)"
         case "host.revoked":
             return "\(event.actor) revoked \(host)\(reason)"
+        case "host.handed-back":
+            return "\(host) handed itself back to unattended-upgrades at \(d["at"] ?? "?") (\(d["reason"] ?? "?")): " + oneLine(d["detail"] ?? "?")
+        case "host.taken-over":
+            return "\(host) took over from unattended-upgrades again at \(d["at"] ?? "?"): " + oneLine(d["detail"] ?? "?")
         case "assignment.cancelled", "assignment.failed":
             return "\(host)'s update in \(rollout) \(event.kind == "assignment.failed" ? "failed" : "was cancelled"): " + oneLine(d["detail"] ?? "?")
         case "host.labels_requested":
