@@ -109,6 +109,9 @@ public enum ReconcileAction: Sendable, Equatable {
     case beginSoak(rollout: Int64, wave: Int)
     case passWave(rollout: Int64, wave: Int)
     case halt(rollout: Int64, wave: Int, reason: String)
+    /// Halts as `halt`, and reverts `hosts` (updated, then unhealthy) to their previous
+    /// versions as a revert rollout, in one step: the policy says `on_failure: revert`.
+    case haltAndRevert(rollout: Int64, wave: Int, reason: String, hosts: [HostID])
     case complete(rollout: Int64)
     /// A host in flight or soaking stopped reporting: promotion is blocked and operators are told.
     case reportSilent(rollout: Int64, host: HostID, silentForMs: Int64)

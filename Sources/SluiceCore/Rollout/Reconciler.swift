@@ -56,7 +56,12 @@ public enum Reconciler {
             let sick = assignments.filter { $0.state == .succeeded && $0.waveIndex <= current.index && snapshot.hosts[$0.hostID]?.healthy == false }
             if let first = sick.sorted(by: { $0.hostID < $1.hostID }).first {
                 let when = first.waveIndex == current.index && current.state == .soaking ? "during soak" : "after its update"
-                actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy \(when)"))
+                let reason = "wave \(spec.name): host \(first.hostID) unhealthy \(when)"
+                if rollout.policy.onFailure == .revert {
+                    actions.append(.haltAndRevert(rollout: rollout.id, wave: current.index, reason: reason, hosts: sick.map(\.hostID).sorted()))
+                } else {
+                    actions.append(.halt(rollout: rollout.id, wave: current.index, reason: reason))
+                }
                 continue
             }
             // Silence is failure: a host updated by this wave that stops heartbeating during its
