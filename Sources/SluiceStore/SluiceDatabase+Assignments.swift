@@ -169,7 +169,7 @@ extension SluiceDatabase {
     }
 
     @discardableResult
-    private func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
+    func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
         let previous = try Bool?.fetchOne(db, sql: "SELECT healthy FROM hosts WHERE id = ?", arguments: [host.rawValue]) ?? nil
         guard previous != healthy else {
             try db.execute(sql: "UPDATE hosts SET health_detail = ? WHERE id = ?", arguments: [detail, host.rawValue])

@@ -162,6 +162,10 @@ extension SluiceDatabase {
                     """, arguments: [assignment])
         else { return }
         let revert: Int64 = row["revert"]
+        // The agent's health checks passed after the revert's restart: the host that was
+        // unhealthy on the reverted versions is healthy now, as its revert rollout must see
+        // before its next heartbeat to pass rather than halt.
+        if state == .succeeded { try setHealth(db, host: host, healthy: true, detail: "healthy after the revert: \(report.detail)", nowMs: nowMs) }
         let pins = try JSONDecoder().decode([PackagePin].self, from: Data((row["packages"] as String).utf8))
         try appendAudit(
             db,

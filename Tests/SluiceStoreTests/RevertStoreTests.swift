@@ -56,6 +56,16 @@ struct RevertStoreTests {
             nowMs: 27)
         let finished = try #require(try database.auditEvents(limit: 1000).last { $0.kind == "revert.finished" })
         #expect(finished.rolloutID == id && finished.hostID == "t1" && AuditDetails(finished.details)["state"] == "succeeded")
+        #expect(try database.rolloutDetail(revert, nowMs: 28, staleAfterMs: 60_000).waves[0].hosts[0].state == .succeeded)
+
+        // The original's postmortem says who asked, and what became of the host.
+        let postmortem = Postmortem(history: try database.rolloutHistory(id))
+        #expect(
+            postmortem.reverts.map(\.text) == [
+                "operator:alice asked to revert t1 to bind9=1:9.18.24-1 (rollout \(revert)): CHG-7 bind9 regression",
+                "t1 revert succeeded (succeeded) to bind9=1:9.18.24-1: reverted; healthy",
+            ], "\(postmortem.reverts)")
+        #expect(postmortem.markdown(zone: TimeZone(identifier: "UTC")!, slo: 99.9).contains("## Reverts\n\n- "))
     }
 
     @Test func badRevertRequestsGetOneLineAndChangeNothing() throws {
@@ -102,6 +112,41 @@ struct RevertStoreTests {
         let requested = try #require(try database.auditEvents(limit: 1000).last { $0.kind == "rollout.revert-requested" })
         #expect(requested.actor == Actor.controller.description && AuditDetails(requested.details)["reason"]?.hasPrefix("on_failure: revert") == true)
         #expect(try database.apply(.haltAndRevert(rollout: id, wave: 0, reason: "again", hosts: [Fixtures.host("t1")]), nowMs: 42) == false)
+    }
+
+    @Test func theRevertOfAnUnhealthyHostStartsRegardlessAndPassesOnceItsAgentReportsItHealthyAgain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (database, id, _) = try Self.updatedTestHost(dir)
+        let t1 = Fixtures.host("t1")
+        try database.recordHealth(host: t1, healthy: false, detail: "dns 127.0.0.1:53: no answer", nowMs: 40)
+        try database.apply(.haltAndRevert(rollout: id, wave: 0, reason: "wave test: host t1 unhealthy during soak", hosts: [t1]), nowMs: 41)
+        let revert = try #require(try database.listRollouts().first { $0.state == .running }).id
+        /// Reconciler passes on the stored state, applied, until nothing changes; the actions taken.
+        func settle(at nowMs: Int64) throws -> [ReconcileAction] {
+            var taken: [ReconcileAction] = []
+            for _ in 0..<10 {
+                let actions = Reconciler.decide(try database.reconcileSnapshot(staleAfterMs: 60_000), nowMs: nowMs)
+                let applied = try actions.filter { try database.apply($0, nowMs: nowMs) }
+                if applied.isEmpty { break }
+                taken += applied
+            }
+            return taken
+        }
+
+        let started = try settle(at: 42)
+        let assignment = try #require(try database.rolloutDetail(revert, nowMs: 42, staleAfterMs: 60_000).waves[0].hosts.first)
+        #expect(started == [.startWave(rollout: revert, wave: 0), .startAssignment(rollout: revert, assignment: assignment.id, host: t1)], "\(started)")
+        try database.recordStep(host: t1, assignment: assignment.id, report: ApplyStepReport(step: .started, detail: "go"), nowMs: 43)
+        try database.recordStep(
+            host: t1, assignment: assignment.id,
+            report: ApplyStepReport(step: .finished, detail: "reverted; healthy", versionsBefore: ["bind9": "1:9.18.28-1~deb12u2"], outcome: .succeeded), nowMs: 44)
+
+        // The agent's checks passed after the revert: healthy now, not at its next heartbeat.
+        #expect(try database.reconcileSnapshot(staleAfterMs: 60_000).hosts[t1]?.healthy == true)
+        #expect(try settle(at: 45) == [.beginSoak(rollout: revert, wave: 0), .passWave(rollout: revert, wave: 0), .complete(rollout: revert)])
+        #expect(try database.rolloutDetail(revert, nowMs: 46, staleAfterMs: 60_000).summary.state == .completed)
+        #expect(try database.rolloutDetail(id, nowMs: 46, staleAfterMs: 60_000).summary.state == .halted)
     }
 
     @Test func savedPackagesAreKeptWhileTheRolloutRunsAndForTheRetentionAfterIt() throws {

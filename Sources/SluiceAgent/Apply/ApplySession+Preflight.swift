@@ -62,7 +62,11 @@ extension ApplySession {
         let baseline = await backend.health.runAll(instructions.healthChecks)
         let failing = baseline.filter { !$0.passed }
         if let first = failing.first {
-            throw ApplyFailure(.unhealthyBeforeApply, "unhealthy before apply: \(first.summary)", output: failing.map(\.summary).joined(separator: "\n"))
+            // A revert is what mends a host that turned unhealthy on the new versions: it goes on.
+            guard instructions.revertsAssignment != nil else {
+                throw ApplyFailure(.unhealthyBeforeApply, "unhealthy before apply: \(first.summary)", output: failing.map(\.summary).joined(separator: "\n"))
+            }
+            notes.append("unhealthy before the revert: \(first.summary)")
         }
         var detail = targets.isEmpty ? "nothing to change" : "will install \(describe(targets))"
         if !newPackages.isEmpty { detail += "; new dependencies: \(newPackages.joined(separator: ", "))" }
@@ -132,7 +136,7 @@ extension ApplySession {
     /// A revert's install arguments: for each version to go back to, the .deb the reverted
     /// assignment saved, else the pin when an apt source still publishes that version. A
     /// version in neither refuses the whole revert before anything changes: never half a revert.
-    func revertSources(_ pins: [PackagePin], installed: [PackageName: InstalledPackage], reverted: Int64) async throws(ApplyFailure) -> [String] {
+    mutating func revertSources(_ pins: [PackagePin], installed: [PackageName: InstalledPackage], reverted: Int64) async throws(ApplyFailure) -> [String] {
         let saved = RollbackArchive(root: root, stateDirectory: backend.configuration.stateDirectory, assignmentID: String(reverted))
         let available = try await availableVersions(pins.map(\.name))
         var arguments: [String] = [], missing: [String] = [], sources: [String] = []

@@ -54,12 +54,16 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public var policy: Policy
     public var state: RolloutState
     public var waves: [WaveStatus]
+    /// For a revert rollout, the rollout it reverts: its hosts may be unhealthy (that is why
+    /// they are reverted), so an unhealthy host does not wait for health to start.
+    public var revertOf: Int64?
 
-    public init(id: Int64, policy: Policy, state: RolloutState, waves: [WaveStatus]) {
+    public init(id: Int64, policy: Policy, state: RolloutState, waves: [WaveStatus], revertOf: Int64? = nil) {
         self.id = id
         self.policy = policy
         self.state = state
         self.waves = waves
+        self.revertOf = revertOf
     }
 }
 

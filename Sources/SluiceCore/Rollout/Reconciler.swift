@@ -94,7 +94,8 @@ public enum Reconciler {
                 let openBatch = mine.filter { !$0.state.isFinished }.map(\.batch).min() ?? 0
                 for a in mine.sorted(by: { ($0.batch, $0.hostID) < ($1.batch, $1.hostID) }) where a.state == .pending && a.batch == openBatch {
                     let health = snapshot.hosts[a.hostID]
-                    guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false else { continue }
+                    // A revert goes to a host however unhealthy it reports: that is what it mends.
+                    guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false || rollout.revertOf != nil else { continue }
                     // A host already changing in another rollout waits for it.
                     guard !busyHosts.contains(a.hostID), availability.blocker(for: a.hostID, rollout.policy.groups) == nil else { continue }
                     busyHosts.insert(a.hostID)
