@@ -177,7 +177,7 @@ extension SluiceDatabase {
         guard let state = RolloutState(rawValue: row["state"]) else { throw StoreError.invalid("rollout \(id) has an unknown state") }
         return RolloutSummary(
             id: id, policy: row["policy_name"], state: state, reason: row["reason"], createdAtMs: row["created_at_ms"], createdBy: row["created_by"],
-            packages: packages, currentWave: current, counts: counts)
+            packages: packages, currentWave: current, counts: counts, revertOf: row["revert_of"])
     }
 
     func rolloutStatus(_ db: Database, row: Row) throws -> RolloutStatus {

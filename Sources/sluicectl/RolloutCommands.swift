@@ -180,6 +180,7 @@ func render(_ simulation: PlanSimulation, set: [PackagePin]) -> String {
 func render(_ detail: RolloutDetail, showSimulation: Bool = false) -> String {
     let s = detail.summary
     var out = "rollout \(s.id): \(s.policy), \(s.state.rawValue)\(s.reason.map { " (\($0))" } ?? "")\n"
+    if let original = s.revertOf { out += "reverts rollout \(original)\n" }
     out += "packages: \(s.packages.map(\.description).joined(separator: " "))\ncreated \(ago(s.createdAtMs)) by \(s.createdBy)\n\n"
     for wave in detail.waves {
         let approval = wave.approval == .manual ? (wave.approvedBy.map { ", approved by \($0)" } ?? ", needs approval") : ""

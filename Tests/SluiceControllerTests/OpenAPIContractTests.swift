@@ -1224,7 +1224,8 @@ extension OpenAPIContractTests {
         static func fullRolloutSummary() throws -> RolloutSummary {
             RolloutSummary(
                 id: 3, policy: "dns", state: .paused, reason: "CHG-1042: waiting for the vendor", createdAtMs: 1_700_000_000_000,
-                createdBy: "operator:alice", packages: [try pin()], currentWave: "production", counts: ["succeeded": 2, "pending": 4])
+                createdBy: "operator:alice", packages: [try pin()], currentWave: "production", counts: ["succeeded": 2, "pending": 4],
+                revertOf: 2)
         }
 
         static func minimalRolloutSummary() throws -> RolloutSummary {

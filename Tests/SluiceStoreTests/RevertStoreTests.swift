@@ -31,7 +31,8 @@ struct RevertStoreTests {
 
         let revert = try database.revertRollout(id, host: nil, reason: "CHG-7 bind9 regression", actor: .operatorNamed("alice"), nowMs: 21)
         let detail = try database.rolloutDetail(revert, nowMs: 22, staleAfterMs: 60_000)
-        #expect(detail.summary.policy == "p" && detail.summary.state == .running)
+        #expect(detail.summary.policy == "p" && detail.summary.state == .running && detail.summary.revertOf == id)
+        #expect(try database.rolloutDetail(id, nowMs: 22, staleAfterMs: 60_000).summary.revertOf == nil)
         #expect(detail.summary.packages.map(\.description) == ["bind9=1:9.18.24-1"])
         #expect(detail.waves.map(\.name) == ["revert"] && detail.waves[0].hosts.map(\.hostID.rawValue) == ["t1"], "only the changed host: \(detail.waves)")
 
