@@ -71,12 +71,13 @@ public struct APIRoute: Sendable, Equatable {
     public static let pauseRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/pause", .operatorRole(.operator))
     public static let resumeRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/resume", .operatorRole(.operator))
     public static let abortRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/abort", .operatorRole(.operator))
+    public static let revertRollout = APIRoute(.POST, "/v1/rollouts/{rolloutID}/revert", .operatorRole(.operator))
     public static let resolveHost = APIRoute(.POST, "/v1/hosts/{hostID}/resolve", .operatorRole(.operator))
 
     /// Every route the controller serves.
     public static let all: [APIRoute] = [
         health, enroll, putInventory, confirmInventory, listHosts, getHost, listUpdates, createToken, createEnrollmentToken,
         putHealth, pollAssignment, reportStep, reportSimulation, reportHandover, listPolicies, planRollout, createRollout, listRollouts, getRollout,
-        approveWave, pauseRollout, resumeRollout, abortRollout, resolveHost,
+        approveWave, pauseRollout, resumeRollout, abortRollout, revertRollout, resolveHost,
     ] + audit + identity
 }

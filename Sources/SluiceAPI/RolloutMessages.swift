@@ -27,6 +27,19 @@ public struct DecisionRequest: Sendable, Codable, Equatable {
     }
 }
 
+/// `POST /v1/rollouts/{id}/revert`: reinstall, on the hosts the rollout changed, the exact
+/// versions they had before it, as a revert rollout of its own.
+public struct RevertRequest: Sendable, Codable, Equatable {
+    /// Only this host; absent: every host the rollout changed that is not reverted already.
+    public var host: HostID?
+    /// Why, for the audit log (required).
+    public var reason: String
+    public init(host: HostID? = nil, reason: String) {
+        self.host = host
+        self.reason = reason
+    }
+}
+
 public struct PolicyList: Sendable, Codable, Equatable {
     public var policies: [Policy]
     public init(policies: [Policy]) { self.policies = policies }

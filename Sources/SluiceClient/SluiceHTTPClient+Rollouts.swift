@@ -24,6 +24,11 @@ extension SluiceHTTPClient {
         return try await send("POST", "/v1/rollouts/\(id)/\(decision)", body: request)
     }
 
+    /// Creates the revert rollout of rollout `id`; answers its detail.
+    public func revertRollout(_ id: Int64, _ request: RevertRequest) async throws -> RolloutDetail {
+        try await send("POST", "/v1/rollouts/\(id)/revert", body: request)
+    }
+
     // Agent side.
 
     public func reportHealth(host: HostID, _ report: HealthReport) async throws -> ReportAccepted {

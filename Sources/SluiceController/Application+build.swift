@@ -28,7 +28,7 @@ public func buildRouter(
         database: database, clock: clock, settings: settings, policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), signal: signal,
         simulations: simulations
     ).register(on: api)
-    AgentRoutes(database: database, clock: clock, signal: signal, simulations: simulations).register(on: api)
+    AgentRoutes(database: database, clock: clock, signal: signal, simulations: simulations, settings: settings).register(on: api)
     HostRoutes(database: database, clock: clock, signal: signal).register(on: api)
     AuditRoutes(database: database).register(on: api)
     return router

@@ -43,6 +43,9 @@ public struct ControllerSettings: Sendable, Equatable {
     /// How long `rollout plan` and `rollout create` wait for the agents' `apt-get -s` answers;
     /// 0 asks none (the plan then says nothing about dependencies).
     public var planSimulationTimeoutSeconds = 20
+    /// How long after a rollout ends its hosts keep the packages its applies replaced, for
+    /// `sluicectl rollout revert`; while it runs they always keep them.
+    public var savedPackageRetentionMs: Int64 = 7 * 86400 * 1000
 
     public init() {}
 
@@ -144,11 +147,12 @@ public struct ControllerSettings: Sendable, Equatable {
     /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
     /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
     /// `burst`), `idle_timeout`, `plan_simulation_timeout`, `alert_secret_file`,
-    /// `max_connections`, `max_connections_per_address`, `unauthenticated_timeout`.
+    /// `max_connections`, `max_connections_per_address`, `unauthenticated_timeout`, `saved_package_retention`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(
             allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout",
                 "plan_simulation_timeout", "alert_secret_file", "max_connections", "max_connections_per_address", "unauthenticated_timeout",
+                "saved_package_retention",
             ])
         if let value = root["max_connections"] {
             let count = try value.int()
@@ -183,6 +187,11 @@ public struct ControllerSettings: Sendable, Equatable {
             let seconds = try value.seconds()
             guard (0...300).contains(seconds) else { throw value.error("must be between 0s and 5m") }
             planSimulationTimeoutSeconds = Int(seconds)
+        }
+        if let value = root["saved_package_retention"] {
+            let seconds = try value.seconds()
+            guard (0...365 * 86400).contains(seconds) else { throw value.error("must be between 0s and 365d") }
+            savedPackageRetentionMs = seconds * 1000
         }
         if let tls = root["tls"] {
             let map = try tls.mapping(allowed: ["cert", "key", "ca", "ca_key", "require_client_cert"])

@@ -5,13 +5,15 @@ import SluiceCore
 extension SluiceDatabase {
     /// What the host must do now: an assignment the controller started (or one the agent
     /// is still applying, after a restart), with the instructions from the frozen policy.
-    public func currentAssignment(for host: HostID) throws -> HostAssignment? {
+    /// - Parameter keepSaved: when given, the instructions list the assignments whose saved
+    ///   packages the host keeps (`savedPackagesToKeep`) at this instant and retention.
+    public func currentAssignment(for host: HostID, keepSaved: (nowMs: Int64, retentionMs: Int64)? = nil) throws -> HostAssignment? {
         try writer.read { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT a.id, a.rollout_id, a.state, a.packages, r.policy FROM assignments a JOIN rollouts r ON r.id = a.rollout_id
+                            SELECT a.id, a.rollout_id, a.state, a.packages, a.reverts_assignment, r.policy FROM assignments a JOIN rollouts r ON r.id = a.rollout_id
                             WHERE a.host_id = ? AND a.state IN ('started', 'applying', 'verifying') ORDER BY a.id LIMIT 1
                             """), arguments: [host.rawValue])
             else { return nil }
@@ -26,7 +28,8 @@ extension SluiceDatabase {
                 id: row["id"], rolloutID: row["rollout_id"], state: AssignmentState(rawValue: row["state"]) ?? .failed,
                 instructions: ApplyInstructions(
                     packages: packages, validations: checks.validations, healthChecks: checks.healthChecks, preHooks: checks.preHooks,
-                    postHooks: checks.postHooks, healthDeadlineSeconds: checks.healthDeadlineSeconds))
+                    postHooks: checks.postHooks, healthDeadlineSeconds: checks.healthDeadlineSeconds, revertsAssignment: row["reverts_assignment"],
+                    keepSavedFrom: try keepSaved.map { try savedPackagesToKeep(db, host: host, nowMs: $0.nowMs, retentionMs: $0.retentionMs) }))
         }
     }
 
@@ -92,6 +95,11 @@ extension SluiceDatabase {
                     sql: "UPDATE assignments SET state = ?, outcome = coalesce(?, outcome), detail = ?, updated_at_ms = ? WHERE id = ?",
                     arguments: [to.rawValue, report.outcome?.rawValue, report.detail, nowMs, assignment])
             }
+            if report.step == .finished && to == .succeeded && !late {
+                // What a revert would reinstall: the versions the apply replaced.
+                let before = String(decoding: try JSONEncoder.sorted.encode(report.versionsBefore), as: UTF8.self)
+                try db.execute(sql: "UPDATE assignments SET versions_before = ? WHERE id = ?", arguments: [before, assignment])
+            }
             try db.execute(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?", arguments: [nowMs, host.rawValue])
             if to == .failed && !late { try setHealth(db, host: host, healthy: false, detail: report.detail, nowMs: nowMs) }
             let rollout: Int64 = row["rollout_id"]
@@ -108,6 +116,7 @@ extension SluiceDatabase {
                     atMs: nowMs, actor: Actor.agent(host).description, kind: "agent.\(report.step.rawValue)", rolloutID: rollout,
                     wave: try assignmentWave(db, assignment), hostID: host.rawValue, region: try label(db, host, "region"),
                     groupKey: row["capacity_key"], details: json(details)))
+            if report.step == .finished && !late { try recordRevertOutcome(db, assignment: assignment, host: host, report: report, state: to, nowMs: nowMs) }
             return to
         }
     }
@@ -160,7 +169,7 @@ extension SluiceDatabase {
     }
 
     @discardableResult
-    private func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
+    func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
         let previous = try Bool?.fetchOne(db, sql: "SELECT healthy FROM hosts WHERE id = ?", arguments: [host.rawValue]) ?? nil
         guard previous != healthy else {
             try db.execute(sql: "UPDATE hosts SET health_detail = ? WHERE id = ?", arguments: [detail, host.rawValue])

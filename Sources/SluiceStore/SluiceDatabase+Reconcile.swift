@@ -27,81 +27,99 @@ extension SluiceDatabase {
     /// - Returns: whether anything changed.
     @discardableResult
     public func apply(_ action: ReconcileAction, nowMs: Int64) throws -> Bool {
+        try writer.write { db in try apply(db, action, nowMs: nowMs) }
+    }
+
+    private func apply(_ db: Database, _ action: ReconcileAction, nowMs: Int64) throws -> Bool {
         let actor = Actor.controller.description
-        return try writer.write { db in
-            switch action {
-            case .startWave(let rollout, let wave):
-                guard try isRunning(db, rollout) else { return false }
-                try db.execute(
-                    sql: "UPDATE waves SET state = 'running', started_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state = 'pending'",
-                    arguments: [nowMs, rollout, wave])
-                guard db.changesCount == 1 else { return false }
-                try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.started", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
-            case .startAssignment(let rollout, let assignment, let host):
-                guard try isRunning(db, rollout) else { return false }
-                try db.execute(
-                    sql: "UPDATE assignments SET state = 'started', started_at_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'pending'",
-                    arguments: [nowMs, nowMs, assignment])
-                guard db.changesCount == 1 else { return false }
-                try appendAssignmentAudit(
-                    db, kind: "assignment.started", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
-                    details: ["from": "pending", "to": "started"])
-            case .beginSoak(let rollout, let wave):
-                guard try isRunning(db, rollout) else { return false }
-                try db.execute(
-                    sql: "UPDATE waves SET state = 'soaking', soak_started_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state = 'running'",
-                    arguments: [nowMs, rollout, wave])
-                guard db.changesCount == 1 else { return false }
-                try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.soaking", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
-            case .passWave(let rollout, let wave):
-                guard try isRunning(db, rollout) else { return false }
-                try db.execute(
-                    sql: "UPDATE waves SET state = 'passed', finished_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state IN ('pending', 'soaking')",
-                    arguments: [nowMs, rollout, wave])
-                guard db.changesCount == 1 else { return false }
-                try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.passed", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
-                try alertIfWaitingForApproval(db, rollout: rollout, nowMs: nowMs)
-            case .halt(let rollout, let wave, let reason):
-                try db.execute(
-                    sql: "UPDATE rollouts SET state = 'halted', reason = ?, updated_at_ms = ? WHERE id = ? AND state IN ('running', 'paused')",
-                    arguments: [reason, nowMs, rollout])
-                guard db.changesCount == 1 else { return false }
-                try db.execute(sql: "UPDATE waves SET state = 'failed', finished_at_ms = ? WHERE rollout_id = ? AND idx = ?", arguments: [nowMs, rollout, wave])
-                try cancelUnstarted(db, rollout: rollout, nowMs: nowMs)
-                try appendAudit(
-                    db,
-                    AuditEvent(atMs: nowMs, actor: actor, kind: "rollout.halted", rolloutID: rollout, wave: try waveName(db, rollout, wave), details: json(["reason": reason])))
-            case .complete(let rollout):
-                try db.execute(
-                    sql: "UPDATE rollouts SET state = 'completed', updated_at_ms = ? WHERE id = ? AND state = 'running'", arguments: [nowMs, rollout])
-                guard db.changesCount == 1 else { return false }
-                try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "rollout.completed", rolloutID: rollout))
-            case .reportSilent(let rollout, let host, let silentFor):
-                // Reported once per silence: only when the last audit event about it is not already this.
-                let last = try String.fetchOne(
-                    db, sql: "SELECT kind FROM audit_events WHERE host_id = ? AND rollout_id = ? ORDER BY seq DESC LIMIT 1",
-                    arguments: [host.rawValue, rollout])
-                guard last != "host.silent" else { return false }
+        switch action {
+        case .startWave(let rollout, let wave):
+            guard try isRunning(db, rollout) else { return false }
+            try db.execute(
+                sql: "UPDATE waves SET state = 'running', started_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state = 'pending'",
+                arguments: [nowMs, rollout, wave])
+            guard db.changesCount == 1 else { return false }
+            try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.started", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
+        case .startAssignment(let rollout, let assignment, let host):
+            guard try isRunning(db, rollout) else { return false }
+            try db.execute(
+                sql: "UPDATE assignments SET state = 'started', started_at_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'pending'",
+                arguments: [nowMs, nowMs, assignment])
+            guard db.changesCount == 1 else { return false }
+            try appendAssignmentAudit(
+                db, kind: "assignment.started", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
+                details: ["from": "pending", "to": "started"])
+        case .beginSoak(let rollout, let wave):
+            guard try isRunning(db, rollout) else { return false }
+            try db.execute(
+                sql: "UPDATE waves SET state = 'soaking', soak_started_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state = 'running'",
+                arguments: [nowMs, rollout, wave])
+            guard db.changesCount == 1 else { return false }
+            try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.soaking", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
+        case .passWave(let rollout, let wave):
+            guard try isRunning(db, rollout) else { return false }
+            try db.execute(
+                sql: "UPDATE waves SET state = 'passed', finished_at_ms = ? WHERE rollout_id = ? AND idx = ? AND state IN ('pending', 'soaking')",
+                arguments: [nowMs, rollout, wave])
+            guard db.changesCount == 1 else { return false }
+            try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "wave.passed", rolloutID: rollout, wave: try waveName(db, rollout, wave)))
+            try alertIfWaitingForApproval(db, rollout: rollout, nowMs: nowMs)
+        case .haltAndRevert(let rollout, let wave, let reason, let hosts):
+            guard try apply(db, .halt(rollout: rollout, wave: wave, reason: reason), nowMs: nowMs) else { return false }
+            // The halt stands whatever happens to the revert; a revert that cannot be created
+            // (another rollout of the policy opened meanwhile) is audited, and alerted, instead.
+            do {
+                try db.inSavepoint {
+                    _ = try createRevert(db, of: rollout, hosts: hosts, reason: "on_failure: revert (\(reason))", actor: .controller, nowMs: nowMs)
+                    return .commit
+                }
+            } catch let refusal as StoreError {
                 try appendAudit(
                     db,
                     AuditEvent(
-                        atMs: nowMs, actor: actor, kind: "host.silent", rolloutID: rollout, hostID: host.rawValue, region: try label(db, host, "region"),
-                        details: json(["silentForMs": String(silentFor), "effect": "promotion blocked"])))
-            case .expireAssignment(let rollout, let assignment, let host, let deadline):
-                guard let from = try String.fetchOne(db, sql: "SELECT state FROM assignments WHERE id = ?", arguments: [assignment]),
-                    AssignmentState(rawValue: from)?.isInFlight == true
-                else { return false }
-                let detail = "no result within the wave's apply deadline (\(formatDuration(ms: deadline * 1000))): the host went silent or its apply hung"
-                try db.execute(
-                    sql: "UPDATE assignments SET state = ?, outcome = 'timed-out', detail = ?, updated_at_ms = ? WHERE id = ? AND state = ?",
-                    arguments: [AssignmentState.failed.rawValue, detail, nowMs, assignment, from])
-                guard db.changesCount == 1 else { return false }
-                try appendAssignmentAudit(
-                    db, kind: "assignment.timed-out", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
-                    details: ["from": from, "to": AssignmentState.failed.rawValue, "reason": detail])
+                        atMs: nowMs, actor: actor, kind: "rollout.revert-refused", rolloutID: rollout,
+                        details: json(["hosts": hosts.map(\.rawValue).joined(separator: " "), "reason": refusal.description])))
             }
-            return true
+        case .halt(let rollout, let wave, let reason):
+            try db.execute(
+                sql: "UPDATE rollouts SET state = 'halted', reason = ?, updated_at_ms = ? WHERE id = ? AND state IN ('running', 'paused')",
+                arguments: [reason, nowMs, rollout])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "UPDATE waves SET state = 'failed', finished_at_ms = ? WHERE rollout_id = ? AND idx = ?", arguments: [nowMs, rollout, wave])
+            try cancelUnstarted(db, rollout: rollout, nowMs: nowMs)
+            try appendAudit(
+                db,
+                AuditEvent(atMs: nowMs, actor: actor, kind: "rollout.halted", rolloutID: rollout, wave: try waveName(db, rollout, wave), details: json(["reason": reason])))
+        case .complete(let rollout):
+            try db.execute(
+                sql: "UPDATE rollouts SET state = 'completed', updated_at_ms = ? WHERE id = ? AND state = 'running'", arguments: [nowMs, rollout])
+            guard db.changesCount == 1 else { return false }
+            try appendAudit(db, AuditEvent(atMs: nowMs, actor: actor, kind: "rollout.completed", rolloutID: rollout))
+        case .reportSilent(let rollout, let host, let silentFor):
+            // Reported once per silence: only when the last audit event about it is not already this.
+            let last = try String.fetchOne(
+                db, sql: "SELECT kind FROM audit_events WHERE host_id = ? AND rollout_id = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [host.rawValue, rollout])
+            guard last != "host.silent" else { return false }
+            try appendAudit(
+                db,
+                AuditEvent(
+                    atMs: nowMs, actor: actor, kind: "host.silent", rolloutID: rollout, hostID: host.rawValue, region: try label(db, host, "region"),
+                    details: json(["silentForMs": String(silentFor), "effect": "promotion blocked"])))
+        case .expireAssignment(let rollout, let assignment, let host, let deadline):
+            guard let from = try String.fetchOne(db, sql: "SELECT state FROM assignments WHERE id = ?", arguments: [assignment]),
+                AssignmentState(rawValue: from)?.isInFlight == true
+            else { return false }
+            let detail = "no result within the wave's apply deadline (\(formatDuration(ms: deadline * 1000))): the host went silent or its apply hung"
+            try db.execute(
+                sql: "UPDATE assignments SET state = ?, outcome = 'timed-out', detail = ?, updated_at_ms = ? WHERE id = ? AND state = ?",
+                arguments: [AssignmentState.failed.rawValue, detail, nowMs, assignment, from])
+            guard db.changesCount == 1 else { return false }
+            try appendAssignmentAudit(
+                db, kind: "assignment.timed-out", rollout: rollout, assignment: assignment, host: host, nowMs: nowMs,
+                details: ["from": from, "to": AssignmentState.failed.rawValue, "reason": detail])
         }
+        return true
     }
 
     /// The controller's audit event for a change of one assignment, with its wave, host,

@@ -177,7 +177,7 @@ extension SluiceDatabase {
         guard let state = RolloutState(rawValue: row["state"]) else { throw StoreError.invalid("rollout \(id) has an unknown state") }
         return RolloutSummary(
             id: id, policy: row["policy_name"], state: state, reason: row["reason"], createdAtMs: row["created_at_ms"], createdBy: row["created_by"],
-            packages: packages, currentWave: current, counts: counts)
+            packages: packages, currentWave: current, counts: counts, revertOf: row["revert_of"])
     }
 
     func rolloutStatus(_ db: Database, row: Row) throws -> RolloutStatus {
@@ -188,7 +188,7 @@ extension SluiceDatabase {
                 index: $0["idx"], name: $0["name"], state: WaveState(rawValue: $0["state"]) ?? .failed, approvedBy: $0["approved_by"],
                 soakStartedAtMs: $0["soak_started_at_ms"])
         }
-        return RolloutStatus(id: id, policy: policy, state: RolloutState(rawValue: row["state"]) ?? .halted, waves: waves)
+        return RolloutStatus(id: id, policy: policy, state: RolloutState(rawValue: row["state"]) ?? .halted, waves: waves, revertOf: row["revert_of"])
     }
 
     func assignmentStatuses(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [AssignmentStatus] {

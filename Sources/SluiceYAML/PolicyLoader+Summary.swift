@@ -21,6 +21,7 @@ extension PolicyLoader {
         case .onNewCandidates(let debounce): line += "; schedule: on new candidates, debounce \(durationText(debounce))"
         }
         if policy.dependencies != .refuse { line += "; dependencies: \(policy.dependencies.rawValue)" }
+        if policy.onFailure != .halt { line += "; on_failure: \(policy.onFailure.rawValue)" }
         return line
     }
 

@@ -51,7 +51,7 @@ public enum PolicyLoader {
 
     // MARK: - The document
 
-    static let topKeys = ["name", "qualify", "groups", "schedule", "waves", "roles", "dependencies"]
+    static let topKeys = ["name", "qualify", "groups", "schedule", "waves", "roles", "dependencies", "on_failure"]
 
     /// The policy and its `name` value, for errors about the name in context of other files.
     static func loadLocated(_ text: String, file: String) throws(InvalidInput) -> (policy: Policy, name: YAMLValue) {
@@ -68,8 +68,10 @@ public enum PolicyLoader {
         let roles = try top["roles"].map(roleTable) ?? [:]
         let waves = try waveList(root.required("waves", in: top), roles: roles)
         let dependencies = try top["dependencies"].map(dependencyRule) ?? .refuse
+        let onFailure = try top["on_failure"].map(failureAction) ?? .halt
         let policy = Policy(
-            name: name, qualify: qualify, groups: groups, waves: waves, roles: roles, schedule: schedule, dependencies: dependencies)
+            name: name, qualify: qualify, groups: groups, waves: waves, roles: roles, schedule: schedule, dependencies: dependencies,
+            onFailure: onFailure)
         return (policy, nameValue)
     }
 
@@ -108,6 +110,14 @@ public enum PolicyLoader {
                 "unknown dependencies rule \(quoted(text)): use \(DependencyRule.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return rule
+    }
+
+    static func failureAction(_ value: YAMLValue) throws(InvalidInput) -> FailureAction {
+        let text = try value.string()
+        guard let action = FailureAction(rawValue: text) else {
+            throw value.error("unknown on_failure \(quoted(text)): use \(FailureAction.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return action
     }
 
     // MARK: - qualify

@@ -5,8 +5,8 @@ import SluiceCore
 
 struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rollout", abstract: "Rollouts: plan, create, follow, pause, resume, abort.",
-        subcommands: [Plan.self, Create.self, List.self, Status.self, Pause.self, Resume.self, Abort.self])
+        commandName: "rollout", abstract: "Rollouts: plan, create, follow, pause, resume, abort, revert.",
+        subcommands: [Plan.self, Create.self, List.self, Status.self, Pause.self, Resume.self, Abort.self, Revert.self])
 
     /// `--policy NAME [--package name=version ...]`, shared by plan and create.
     struct Selection: ParsableArguments {
@@ -95,6 +95,28 @@ struct RolloutCommand: AsyncParsableCommand {
         @Option(help: "Why, for the audit log.") var reason: String
         func run() async throws { try await decide(global, "abort", id, DecisionRequest(reason: reason)) }
     }
+
+    struct Revert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reinstall the exact versions an ended rollout replaced, on each host it changed.",
+            discussion: """
+                Creates a revert rollout: one assignment per changed host, through the same gates as any rollout \
+                (each group's max_unavailable, held restarts, validation, health). Agents reinstall from the packages \
+                they saved before the apply (kept while the rollout runs and for the controller's \
+                saved_package_retention after it), else from apt's sources; a host with neither refuses before \
+                changing anything. Packages the apply newly installed stay installed.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rollout to revert (completed, halted or aborted).") var id: Int64
+        @Option(help: "Only this host.") var host: String?
+        @Option(help: "Why, for the audit log.") var reason: String
+
+        func run() async throws {
+            let host = try self.host.map { try HostID(parsing: $0) }
+            let detail = try await global.client().revertRollout(id, RevertRequest(host: host, reason: reason))
+            try global.emit(detail) { render(detail) }
+        }
+    }
 }
 
 struct WaveCommand: AsyncParsableCommand {
@@ -158,6 +180,7 @@ func render(_ simulation: PlanSimulation, set: [PackagePin]) -> String {
 func render(_ detail: RolloutDetail, showSimulation: Bool = false) -> String {
     let s = detail.summary
     var out = "rollout \(s.id): \(s.policy), \(s.state.rawValue)\(s.reason.map { " (\($0))" } ?? "")\n"
+    if let original = s.revertOf { out += "reverts rollout \(original)\n" }
     out += "packages: \(s.packages.map(\.description).joined(separator: " "))\ncreated \(ago(s.createdAtMs)) by \(s.createdBy)\n\n"
     for wave in detail.waves {
         let approval = wave.approval == .manual ? (wave.approvedBy.map { ", approved by \($0)" } ?? ", needs approval") : ""

@@ -24,7 +24,7 @@ struct SluicedCommand: AsyncParsableCommand {
 
 /// Options every subcommand that opens the database shares.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "YAML config file (keys: listen, db, policies, alert_webhook, report_interval, stale_after, plan_simulation_timeout, tls, ...). Flags override it.")
+    @Option(name: .long, help: "YAML config file (keys: listen, db, policies, alert_webhook, report_interval, stale_after, plan_simulation_timeout, saved_package_retention, tls, ...). Flags override it.")
     var config: String?
 
     @Option(name: .long, help: "SQLite database file. [default: ./sluice.sqlite]")

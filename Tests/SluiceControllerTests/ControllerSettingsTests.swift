@@ -20,6 +20,7 @@ import Testing
                 rate_limit: {per_second: 10, burst: 40}
                 enrollment_rate_limit: {per_second: 2, burst: 100}
                 idle_timeout: 45s
+                saved_package_retention: 3d
                 """, file: "sluiced.yaml")
         #expect(
             settings.tls
@@ -29,6 +30,8 @@ import Testing
         #expect(settings.rateLimit == .init(perSecond: 10, burst: 40))
         #expect(settings.enrollmentRateLimit == .init(perSecond: 2, burst: 100))
         #expect(settings.idleTimeoutSeconds == 45)
+        #expect(settings.savedPackageRetentionMs == 3 * 86_400_000)
+        #expect(ControllerSettings().savedPackageRetentionMs == 7 * 86_400_000, "a week by default")
         try settings.checkTransport()
     }
 
@@ -61,6 +64,7 @@ import Testing
             ("rate_limit: {per_second: 0, burst: 10}", "between 1 and 100000"),
             ("rate_limit: {per_second: 5}", "needs per_second and burst"),
             ("idle_timeout: 0s", "between 1s and 1h"),
+            ("saved_package_retention: 400d", "between 0s and 365d"),
             ("stale_after: 20000000000w", "between 10s and 30d"),
             ("max_connections: 8", "between 16 and 10000000"),
             ("max_connections_per_address: 0", "between 1 and 10000000"),

@@ -604,6 +604,31 @@ import Yams
             try await session.call(.abortRollout, path: "/v1/rollouts/\(rollout)/abort", token: admin, body: because, expect: 200)
             try await session.call(.resumeRollout, path: "/v1/rollouts/\(rollout)/resume", token: admin, body: because, expect: 409)
 
+            // A revert, of a rollout that changed ns1.fra, once that rollout ended.
+            let second = try await session.call(.createRollout, token: admin, body: create, expect: 201, as: RolloutDetail.self).summary.id
+            let revertPath = "/v1/rollouts/\(second)/revert"
+            let revert = try encoder.encode(RevertRequest(reason: "CHG-1045 bind9 regression"))
+            try await session.call(.revertRollout, path: revertPath, token: admin, body: revert, expect: 409)
+            try await session.call(.approveWave, path: "/v1/rollouts/\(second)/approve", token: admin, body: approve, expect: 200)
+            try await session.call(.putHealth, path: "/v1/hosts/ns1.fra/health", token: host, body: health, expect: 200)
+            for _ in 0..<5 {
+                if try reconciler.pass().isEmpty { break }
+            }
+            let secondPoll = try await session.call(.pollAssignment, path: "/v1/hosts/ns1.fra/assignment", token: host, expect: 200, as: AssignmentPoll.self)
+            let again = try #require(secondPoll.assignment, "the second rollout did not start ns1.fra: \(secondPoll)")
+            let againSteps = "/v1/hosts/ns1.fra/assignments/\(again.id)/steps"
+            try await session.call(.reportStep, path: againSteps, token: host, body: started, expect: 200)
+            let succeeded = try encoder.encode(
+                ApplyStepReport(step: .finished, detail: "installed; healthy", versionsBefore: ["bind9": "1:9.18.19-1~deb12u1"], outcome: .succeeded))
+            try await session.call(.reportStep, path: againSteps, token: host, body: succeeded, expect: 200)
+            try await session.call(.abortRollout, path: "/v1/rollouts/\(second)/abort", token: admin, body: because, expect: 200)
+            try await session.call(.revertRollout, path: revertPath, token: viewer, body: revert, expect: 403)
+            try await session.call(.revertRollout, path: "/v1/rollouts/999/revert", token: admin, body: revert, expect: 404)
+            try await session.call(.revertRollout, path: revertPath, token: admin, body: encoder.encode(DecisionRequest()), expect: 400)
+            let reverting = try await session.call(.revertRollout, path: revertPath, token: admin, body: revert, expect: 201, as: RolloutDetail.self)
+            #expect(reverting.waves.map(\.name) == ["revert"] && reverting.waves.first?.hosts.map(\.hostID.rawValue) == ["ns1.fra"], "\(reverting)")
+            try await session.call(.revertRollout, path: revertPath, token: admin, body: revert, expect: 409)
+
             // The audit log of all of the above.
             try await session.call(.queryAudit, token: viewer, expect: 200)
             let tail = try await session.call(
@@ -620,7 +645,8 @@ import Yams
             try await session.call(.verifyAudit, token: bootstrap, expect: 403)
             let history = try await session.call(
                 .rolloutHistory, path: "/v1/rollouts/\(rollout)/history", token: viewer, expect: 200, as: RolloutHistory.self)
-            #expect(history.rolloutID == rollout && history.events.last?.kind == "rollout.aborted", "\(history.events.map(\.kind))")
+            // Its last rollout event is the abort; ns1.fra's health reports since (for the revert above) follow it.
+            #expect(history.rolloutID == rollout && history.events.last { $0.kind.hasPrefix("rollout.") }?.kind == "rollout.aborted", "\(history.events.map(\.kind))")
             try await session.call(.rolloutHistory, path: "/v1/rollouts/999/history", token: viewer, expect: 404)
             try await session.call(.rolloutHistory, path: "/v1/rollouts/latest/history", token: viewer, expect: 400)
             try await session.call(.rolloutHistory, path: "/v1/rollouts/\(rollout)/history", token: host, expect: 403)
@@ -862,7 +888,7 @@ extension OpenAPIContractTests {
                 name: "RolloutDetail",
                 uses: [
                     .response(.createRollout, 201), .response(.getRollout, 200), .response(.approveWave, 200), .response(.pauseRollout, 200),
-                    .response(.resumeRollout, 200), .response(.abortRollout, 200),
+                    .response(.resumeRollout, 200), .response(.abortRollout, 200), .response(.revertRollout, 201),
                 ],
                 full: { try fullRolloutDetail() }, minimal: { try minimalRolloutDetail() }),
             BodySample(
@@ -872,6 +898,10 @@ extension OpenAPIContractTests {
                 name: "DecisionRequest",
                 uses: [.request(.approveWave), .request(.pauseRollout), .request(.resumeRollout), .request(.abortRollout), .request(.resolveHost)],
                 full: { DecisionRequest(wave: "production", reason: "CHG-1042: canary healthy for 24 h") }, minimal: { DecisionRequest() }),
+            BodySample(
+                name: "RevertRequest", uses: [.request(.revertRollout)],
+                full: { RevertRequest(host: try HostID(parsing: "ns1.fra"), reason: "CHG-1045: bind9 regression") },
+                minimal: { RevertRequest(reason: "x") }),
             BodySample(
                 name: "ResolveResponse", uses: [.response(.resolveHost, 200)],
                 full: { ResolveResponse(hostID: try HostID(parsing: "ns1.fra"), resolved: 2) },
@@ -1064,7 +1094,7 @@ extension OpenAPIContractTests {
                 instructions: ApplyInstructions(
                     packages: [try pin()], validations: [command("named-checkconf", "/etc/bind/named.conf")], healthChecks: everyHealthCheck,
                     preHooks: [command("/usr/local/sbin/drain")], postHooks: [command("/usr/local/sbin/undrain")], allowRemovals: true,
-                    healthDeadlineSeconds: 300, healthRetryIntervalSeconds: 10))
+                    healthDeadlineSeconds: 300, healthRetryIntervalSeconds: 10, revertsAssignment: 5, keepSavedFrom: [5, 6]))
         }
 
         static func minimalAssignment() throws -> HostAssignment {
@@ -1207,7 +1237,8 @@ extension OpenAPIContractTests {
         static func fullRolloutSummary() throws -> RolloutSummary {
             RolloutSummary(
                 id: 3, policy: "dns", state: .paused, reason: "CHG-1042: waiting for the vendor", createdAtMs: 1_700_000_000_000,
-                createdBy: "operator:alice", packages: [try pin()], currentWave: "production", counts: ["succeeded": 2, "pending": 4])
+                createdBy: "operator:alice", packages: [try pin()], currentWave: "production", counts: ["succeeded": 2, "pending": 4],
+                revertOf: 2)
         }
 
         static func minimalRolloutSummary() throws -> RolloutSummary {

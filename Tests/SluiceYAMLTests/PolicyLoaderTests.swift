@@ -108,6 +108,7 @@ struct PolicySchemaTests {
         #expect(policy.qualify == QualifyRules())
         #expect(policy.groups == GroupRules(labels: ["role", "region"], maxUnavailable: 1))
         #expect(policy.schedule == nil)
+        #expect(policy.onFailure == .halt, "hosts unhealthy after their update are left for an operator unless the policy says revert")
         #expect(policy.waves == [WaveSpec(name: "everyone", selector: [:], strategy: .all, soakSeconds: 0, approval: .auto, failureBudget: 0)])
         let web = try #require(policy.roles["web"])
         #expect(web.validations == [CommandSpec(argv: ["/usr/sbin/nginx", "-t"], timeoutSeconds: 30)])
@@ -133,6 +134,7 @@ struct PolicySchemaTests {
               exclude: [libfoo]
             groups: {labels: [role, region, rack], max_unavailable: 2}
             schedule: {daily: "23:30", time_zone: UTC}
+            on_failure: revert
             waves:
               - name: one
                 select: {environment: [staging, qa], region: eu-1}
@@ -158,6 +160,7 @@ struct PolicySchemaTests {
         #expect(policy.qualify.exclude == ["libfoo"])
         #expect(policy.groups == GroupRules(labels: ["role", "region", "rack"], maxUnavailable: 2))
         #expect(policy.schedule == .daily(minuteOfDay: 23 * 60 + 30, timeZone: "UTC"))
+        #expect(policy.onFailure == .revert)
         let wave = policy.waves[0]
         #expect(wave.selector == ["environment": ["staging", "qa"], "region": ["eu-1"]])
         #expect(wave.strategy == .batches(size: .hosts(3)))
@@ -233,7 +236,7 @@ struct PolicySchemaTests {
 /// Each case: a document and the one line it must be refused with.
 private let refused: [(String, String)] = [
     // Unknown keys, at every level.
-    ("name: x\nwavez: []\n", #"p.yaml:2:1: unknown key "wavez" (expected one of: name, qualify, groups, schedule, waves, roles, dependencies)"#),
+    ("name: x\nwavez: []\n", #"p.yaml:2:1: unknown key "wavez" (expected one of: name, qualify, groups, schedule, waves, roles, dependencies, on_failure)"#),
     (
         "name: x\nwaves:\n  - name: a\n    select: all\n    soak_time: 1h\n",
         #"p.yaml:5:5: waves[0]: unknown key "soak_time" (expected one of: name, select, strategy, soak, approval, failure_budget, windows, blackout_dates, apply_deadline)"#
@@ -255,6 +258,10 @@ private let refused: [(String, String)] = [
         #"p.yaml:6:34: roles.web.health[0].tcp: unknown key "proto" (expected one of: host, port)"#
     ),
     ("name: x\nname: y\nwaves: []\n", #"p.yaml:1:1: duplicate key "name" (first given here)"#),
+    (
+        "name: x\non_failure: rollback\nwaves: [{name: a, select: all}]\n",
+        #"p.yaml:2:13: on_failure: unknown on_failure "rollback": use halt, revert"#
+    ),
     // Wrong types.
     ("name: x\nwaves: {name: a}\n", "p.yaml:2:8: waves: expected a list"),
     ("- name: x\n", "p.yaml:1:1: expected a mapping of keys to values"),

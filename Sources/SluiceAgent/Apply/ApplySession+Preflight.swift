@@ -15,9 +15,16 @@ extension ApplySession {
         await send(.started, "applying \(pins.map(\.description).joined(separator: " "))", after: [:])
 
         try await checkDpkgIsClean()
-        try await checkAvailable(pins, installed: installed)
+        if let reverted = instructions.revertsAssignment {
+            installArguments = try await revertSources(pins, installed: installed, reverted: reverted)
+        } else {
+            try await checkAvailable(pins, installed: installed)
+            installArguments = pins.map(\.description)
+        }
 
-        let simulation = await root.outcome(backend.commands.simulate(pins), environment: AptCommands.environment, timeout: .seconds(300))
+        let simulation = await root.outcome(
+            backend.commands.simulate(installArguments, downgrades: instructions.revertsAssignment != nil), environment: AptCommands.environment,
+            timeout: .seconds(300))
         guard simulation.status == 0 else {
             throw ApplyFailure(.preflightFailed, "apt-get -s install refused the package set: \(keyLine(simulation))", output: combinedOutput(simulation))
         }
@@ -55,7 +62,11 @@ extension ApplySession {
         let baseline = await backend.health.runAll(instructions.healthChecks)
         let failing = baseline.filter { !$0.passed }
         if let first = failing.first {
-            throw ApplyFailure(.unhealthyBeforeApply, "unhealthy before apply: \(first.summary)", output: failing.map(\.summary).joined(separator: "\n"))
+            // A revert is what mends a host that turned unhealthy on the new versions: it goes on.
+            guard instructions.revertsAssignment != nil else {
+                throw ApplyFailure(.unhealthyBeforeApply, "unhealthy before apply: \(first.summary)", output: failing.map(\.summary).joined(separator: "\n"))
+            }
+            notes.append("unhealthy before the revert: \(first.summary)")
         }
         var detail = targets.isEmpty ? "nothing to change" : "will install \(describe(targets))"
         if !newPackages.isEmpty { detail += "; new dependencies: \(newPackages.joined(separator: ", "))" }
@@ -94,26 +105,61 @@ extension ApplySession {
 
     /// Every pinned version is published by one of the host's apt sources, and none is a downgrade.
     func checkAvailable(_ pins: [PackagePin], installed: [PackageName: InstalledPackage]) async throws(ApplyFailure) {
-        let result = await root.outcome(AptCommands.policy(pins.map(\.name)), timeout: .seconds(120))
-        guard result.status == 0 else {
-            throw ApplyFailure(.preflightFailed, "apt-cache policy failed: \(keyLine(result))", output: combinedOutput(result))
-        }
-        let policies = AptPolicyParser.parsePackages(result.stdout)
+        let available = try await availableVersions(pins.map(\.name))
         for pin in pins {
             if let current = installed[pin.name], current.version.description == pin.version.description { continue }
-            let policy = policies.first { $0.name == pin.name && $0.qualifier == nil }
-            let available = (policy?.versions ?? []).filter { version in
-                version.sources.contains { !$0.hasSuffix("/var/lib/dpkg/status") }
-            }.map(\.version)
+            let available = available[pin.name] ?? []
             guard available.contains(where: { $0.description == pin.version.description }) else {
                 let known = available.isEmpty ? "none" : available.map(\.description).joined(separator: ", ")
                 throw ApplyFailure(.preflightFailed, "\(pin.name) \(pin.version) is not available from this host's apt sources (available: \(known))")
             }
             if let current = installed[pin.name], current.version > pin.version {
                 throw ApplyFailure(
-                    .preflightFailed, "\(pin.name) \(pin.version) is older than the installed \(current.version); downgrades happen only as rollback")
+                    .preflightFailed, "\(pin.name) \(pin.version) is older than the installed \(current.version); downgrades happen only as rollback or revert")
             }
         }
+    }
+
+    /// The versions of each package that one of the host's apt sources publishes (`apt-cache policy`).
+    func availableVersions(_ names: [PackageName]) async throws(ApplyFailure) -> [PackageName: [DebianVersion]] {
+        let result = await root.outcome(AptCommands.policy(names), timeout: .seconds(120))
+        guard result.status == 0 else {
+            throw ApplyFailure(.preflightFailed, "apt-cache policy failed: \(keyLine(result))", output: combinedOutput(result))
+        }
+        var map: [PackageName: [DebianVersion]] = [:]
+        for policy in AptPolicyParser.parsePackages(result.stdout) where policy.qualifier == nil && map[policy.name] == nil {
+            map[policy.name] = policy.versions.filter { version in version.sources.contains { !$0.hasSuffix("/var/lib/dpkg/status") } }.map(\.version)
+        }
+        return map
+    }
+
+    /// A revert's install arguments: for each version to go back to, the .deb the reverted
+    /// assignment saved, else the pin when an apt source still publishes that version. A
+    /// version in neither refuses the whole revert before anything changes: never half a revert.
+    mutating func revertSources(_ pins: [PackagePin], installed: [PackageName: InstalledPackage], reverted: Int64) async throws(ApplyFailure) -> [String] {
+        let saved = RollbackArchive(root: root, stateDirectory: backend.configuration.stateDirectory, assignmentID: String(reverted))
+        let available = try await availableVersions(pins.map(\.name))
+        var arguments: [String] = [], missing: [String] = [], sources: [String] = []
+        for pin in pins {
+            if let current = installed[pin.name], current.version.description == pin.version.description {
+                arguments.append(pin.description)
+            } else if let file = await saved.savedPackage(pin.name, version: pin.version) {
+                arguments.append(file.path)
+                sources.append("\(pin) from \(file.path)")
+            } else if (available[pin.name] ?? []).contains(where: { $0.description == pin.version.description }) {
+                arguments.append(pin.description)
+                sources.append("\(pin) from apt's sources")
+            } else {
+                missing.append(pin.description)
+            }
+        }
+        guard missing.isEmpty else {
+            throw ApplyFailure(
+                .preflightFailed,
+                "cannot revert: \(missing.joined(separator: ", ")) neither saved by assignment \(reverted) (\(saved.directory)) nor available from this host's apt sources; nothing was changed")
+        }
+        notes.append(sources.isEmpty ? "nothing to reinstall" : "revert of assignment \(reverted): " + sources.joined(separator: ", "))
+        return arguments
     }
 
     /// At least the configured free space where dpkg unpacks, apt caches and the agent keeps state.

@@ -18,6 +18,8 @@ struct ApplySession {
     var changing: [InstalledPackage] = []
     /// New dependencies, `name=version`.
     var newPackages: [String] = []
+    /// What apt installs: the pins, or for a revert the saved .deb of each version where there is one.
+    var installArguments: [String] = []
     var saved: [SavedPackage] = []
     var preHooksStarted = false
     /// Services restarted with the new versions.
@@ -48,6 +50,9 @@ struct ApplySession {
     /// The whole sequence, from the first journal entry to the `finished` report.
     mutating func run() async -> ApplyStepReport {
         do { try begin() } catch { return await refuse("cannot write the apply journal: \(error.message)") }
+        if let keep = instructions.keepSavedFrom {
+            archive.removeOthers(keeping: Set((keep + [instructions.revertsAssignment].compactMap { $0 }).map(String.init)))
+        }
         do { try await preflight() } catch { return await end(error) }
         if targets.isEmpty { return await end(.succeeded, "already at the requested versions; nothing to install") }
         if cancelled.isSet { return await end(.preflightFailed, "cancelled before anything changed") }
@@ -87,7 +92,7 @@ struct ApplySession {
         // From here on the apply runs to its end whatever happens to the caller.
         try? record(.installing)
         let install = await root.outcome(
-            backend.commands.install(instructions.packages, allowRemovals: instructions.allowRemovals),
+            backend.commands.install(installArguments, allowRemovals: instructions.allowRemovals, downgrades: instructions.revertsAssignment != nil),
             environment: AptCommands.environment, timeout: .seconds(Int64(backend.configuration.installTimeoutSeconds)))
         let installed = await versions()
         guard install.status == 0, matchesTargets(installed) else {
@@ -181,7 +186,9 @@ struct ApplySession {
             $0.outcome = outcome
             $0.detail = detail
         }
-        archive.discard()
+        // A host left on the new versions keeps the old ones' .debs for a revert; otherwise
+        // it is back on them (or failed) and they have served.
+        if outcome != .succeeded { archive.discard() }
         let finished = ApplyStepReport(
             step: .finished, detail: detail, output: output, versionsBefore: before, versionsAfter: after, outcome: outcome,
             rebootRequired: rebootRequired)

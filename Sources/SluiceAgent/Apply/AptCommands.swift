@@ -20,14 +20,18 @@ struct AptCommands: Sendable {
     }
 
     /// `apt-get -s install` of the exact set; removals are shown (and refused by the caller).
-    func simulate(_ pins: [PackagePin]) -> [String] {
-        ["apt-get", "-s", "-o", "APT::Get::Show-User-Simulation-Note=false"] + options(noRemove: false) + ["install", "--"]
-            + pins.map(\.description)
+    func simulate(_ pins: [PackagePin]) -> [String] { simulate(pins.map(\.description), downgrades: false) }
+
+    /// `apt-get -s install` of `name=version` pins and saved .deb paths; `downgrades` for a revert.
+    func simulate(_ arguments: [String], downgrades: Bool) -> [String] {
+        ["apt-get", "-s", "-o", "APT::Get::Show-User-Simulation-Note=false"] + options(noRemove: false)
+            + (downgrades ? ["--allow-downgrades"] : []) + ["install", "--"] + arguments
     }
 
-    /// The real install of the exact set; never a downgrade, and no removal unless allowed.
-    func install(_ pins: [PackagePin], allowRemovals: Bool) -> [String] {
-        ["apt-get"] + options(noRemove: !allowRemovals) + ["install", "--"] + pins.map(\.description)
+    /// The real install of the exact set, no removal unless allowed; a downgrade only for a
+    /// revert (`downgrades`), whose arguments may be saved .deb paths as well as pins.
+    func install(_ arguments: [String], allowRemovals: Bool, downgrades: Bool) -> [String] {
+        ["apt-get"] + options(noRemove: !allowRemovals) + (downgrades ? ["--allow-downgrades"] : []) + ["install", "--"] + arguments
     }
 
     /// Rollback: reinstall the saved .debs, downgrading (the only place downgrades are allowed).

@@ -5,7 +5,9 @@ import Foundation
 import SluiceCore
 
 /// The .deb files of the versions installed before an apply, kept in `rollback/ASSIGNMENT/`
-/// in the agent's state directory until the assignment ends.
+/// in the agent's state directory: until the assignment ends, and after it while the host is
+/// on the new versions, for a revert, as long as the controller lists the assignment among
+/// those to keep (its rollout runs, or ended less than `saved_package_retention` ago).
 ///
 /// Each package comes from apt's cache if the .deb is still there, else `apt-get download`
 /// of the exact installed version, else `dpkg-repack` (which rebuilds it from the installed
@@ -65,6 +67,20 @@ struct RollbackArchive: Sendable {
         try? FileManager.default.removeItem(atPath: root.file(directory))
     }
 
+    /// Removes every other assignment's directory but those of `keeping` (assignment ids).
+    func removeOthers(keeping: Set<String>) {
+        let base = root.file(Self.baseDirectory(in: stateDirectory))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name != assignmentID && !keeping.contains(name) {
+            try? FileManager.default.removeItem(atPath: base + "/" + name)
+        }
+    }
+
+    /// The saved .deb of exactly `name` at `version` in this assignment's directory, checked
+    /// with `dpkg-deb -f`; nil when there is none.
+    func savedPackage(_ name: PackageName, version: DebianVersion) async -> SavedPackage? {
+        await find(name.rawValue, version: version.description, source: "saved by assignment \(assignmentID)")
+    }
+
     private func copyFromCache(_ package: InstalledPackage) -> Bool {
         // apt's cache names files name_version_arch.deb with ":" escaped as "%3a".
         let version = package.version.description.replacingOccurrences(of: ":", with: "%3a")
@@ -75,13 +91,17 @@ struct RollbackArchive: Sendable {
 
     /// Finds the .deb of `package` in the directory and checks its control fields.
     private func verified(_ package: InstalledPackage, source: String) async -> SavedPackage? {
+        await find(package.name.rawValue, version: package.version.description, source: source)
+    }
+
+    private func find(_ name: String, version: String, source: String) async -> SavedPackage? {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: root.file(directory))) ?? []
-        for file in files.sorted() where file.hasPrefix("\(package.name)_") && file.hasSuffix(".deb") {
+        for file in files.sorted() where file.hasPrefix("\(name)_") && file.hasSuffix(".deb") {
             let path = directory + "/" + file
             let fields = await root.outcome(["dpkg-deb", "-f", "--", path, "Package", "Version"], timeout: .seconds(60))
             let text = fields.stdout
-            if fields.status == 0, text.contains("Package: \(package.name)\n"), text.contains("Version: \(package.version)\n") {
-                return SavedPackage(name: package.name.rawValue, version: package.version.description, path: path, source: source)
+            if fields.status == 0, text.contains("Package: \(name)\n"), text.contains("Version: \(version)\n") {
+                return SavedPackage(name: name, version: version, path: path, source: source)
             }
         }
         return nil

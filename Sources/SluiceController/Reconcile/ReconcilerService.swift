@@ -30,7 +30,7 @@ public struct ReconcilerService: Service {
                 if !applied.isEmpty {
                     // A halt cancels many hosts' assignments: everyone looks again. Otherwise
                     // only the hosts just started have a new assignment to see.
-                    if applied.contains(where: { if case .halt = $0 { true } else { false } }) {
+                    if applied.contains(where: { if case .halt = $0 { true } else if case .haltAndRevert = $0 { true } else { false } }) {
                         signal.signal()
                     } else {
                         signal.signal(hosts: applied.compactMap { if case .startAssignment(_, _, let host) = $0 { host } else { nil } })
@@ -68,6 +68,8 @@ public struct ReconcilerService: Service {
             switch action {
             case .halt(let rollout, _, let reason):
                 logger.warning("rollout \(rollout) halted: \(reason)")
+            case .haltAndRevert(let rollout, _, let reason, let hosts):
+                logger.warning("rollout \(rollout) halted: \(reason); reverting \(hosts.map(\.rawValue).joined(separator: ", ")) (on_failure: revert)")
             case .reportSilent(let rollout, let host, let silentFor):
                 logger.warning("rollout \(rollout): host \(host) silent for \(formatDuration(ms: silentFor)); promotion blocked")
             case .expireAssignment(let rollout, _, let host, let deadline):

@@ -13,6 +13,7 @@ struct AgentRoutes {
     let clock: any WallClock
     let signal: ChangeSignal
     let simulations: SimulationBoard
+    let settings: ControllerSettings
 
     func register(on api: APIRouter) {
         api.add(.putHealth) { request, context, caller in
@@ -51,7 +52,7 @@ struct AgentRoutes {
                     let question = simulations.pending(for: host)
                     let etag = Self.etag(current.map { "\($0.id)-\($0.state.rawValue)" }, question)
                     if etag != known || ContinuousClock.now >= deadline || Task.isCancelled || signal.longPollsClosed {
-                        let assignment = current == nil ? nil : try database.currentAssignment(for: host)
+                        let assignment = current == nil ? nil : try database.currentAssignment(for: host, keepSaved: (clock.nowMs(), settings.savedPackageRetentionMs))
                         return JSONResponse(
                             AssignmentPoll(
                                 etag: Self.etag(assignment.map { "\($0.id)-\($0.state.rawValue)" }, question), assignment: assignment,

@@ -14,6 +14,7 @@ struct RolloutRoutes {
 
     func register(on api: APIRouter) {
         registerResolve(on: api)
+        registerRevert(on: api)
         api.add(.listPolicies) { _, _, _ in
             JSONResponse(PolicyList(policies: policies.values.sorted { $0.name < $1.name }))
         }
@@ -61,6 +62,17 @@ struct RolloutRoutes {
                 signal.signal()
                 return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs))
             }
+        }
+    }
+
+    func registerRevert(on api: APIRouter) {
+        api.add(.revertRollout) { request, context, caller in
+            let body = try await request.decodeJSON(RevertRequest.self, context: context)
+            guard !body.reason.isEmpty else { throw APIError.invalid("reason: required to revert a rollout") }
+            try checkReason(body.reason)
+            let id = try database.revertRollout(try rolloutID(context), host: body.host, reason: body.reason, actor: caller.actor, nowMs: clock.nowMs())
+            signal.signal()
+            return JSONResponse(try database.rolloutDetail(id, nowMs: clock.nowMs(), staleAfterMs: settings.staleAfterMs), status: .created)
         }
     }
 

@@ -55,11 +55,18 @@ public struct ApplyInstructions: Sendable, Codable, Equatable {
     public var healthDeadlineSeconds: Int
     /// Pause between health check attempts.
     public var healthRetryIntervalSeconds: Int
+    /// Set on a revert: the assignment whose saved packages hold the versions to reinstall
+    /// (`packages` then names versions older than the installed ones). Apt's sources are the
+    /// fallback for a version not saved; a version in neither refuses the revert at preflight.
+    public var revertsAssignment: Int64?
+    /// The assignments whose saved packages this host keeps; the others are removed when this
+    /// apply begins. Absent: nothing is removed.
+    public var keepSavedFrom: [Int64]?
 
     public init(
         packages: [PackagePin], validations: [CommandSpec] = [], healthChecks: [HealthCheck] = [], preHooks: [CommandSpec] = [],
         postHooks: [CommandSpec] = [], allowRemovals: Bool = false, healthDeadlineSeconds: Int = 120,
-        healthRetryIntervalSeconds: Int = 5
+        healthRetryIntervalSeconds: Int = 5, revertsAssignment: Int64? = nil, keepSavedFrom: [Int64]? = nil
     ) {
         self.packages = packages
         self.validations = validations
@@ -69,6 +76,8 @@ public struct ApplyInstructions: Sendable, Codable, Equatable {
         self.allowRemovals = allowRemovals
         self.healthDeadlineSeconds = healthDeadlineSeconds
         self.healthRetryIntervalSeconds = healthRetryIntervalSeconds
+        self.revertsAssignment = revertsAssignment
+        self.keepSavedFrom = keepSavedFrom
     }
 }
 

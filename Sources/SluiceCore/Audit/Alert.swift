@@ -6,8 +6,8 @@
 public struct Alert: Sendable, Codable, Equatable {
     /// The delivery id: alerts are numbered in the order they happened.
     public var id: Int64
-    /// `rollout.halted`, `rollout.completed`, `rollout.aborted`, `wave.waiting-approval`,
-    /// `host.failed`, `host.refused`, `host.silent`.
+    /// `rollout.halted`, `rollout.completed`, `rollout.aborted`, `rollout.reverting`,
+    /// `rollout.revert-refused`, `wave.waiting-approval`, `host.failed`, `host.refused`, `host.silent`.
     public var kind: String
     public var rollout: Int64?
     public var wave: String?
@@ -41,6 +41,12 @@ public struct Alert: Sendable, Codable, Equatable {
             return alert("rollout.completed", "\(rollout) completed")
         case "rollout.aborted":
             return alert("rollout.aborted", "\(rollout) aborted by \(event.actor)\(details["reason"].map { ": \($0)" } ?? "")")
+        case "rollout.revert-requested":
+            return alert(
+                "rollout.reverting",
+                "\(rollout): reverting \(details["hosts"] ?? "?") in rollout \(details["revertRollout"] ?? "?"), asked by \(event.actor): \(details["reason"] ?? "")")
+        case "rollout.revert-refused":
+            return alert("rollout.revert-refused", "\(rollout): on_failure: revert of \(details["hosts"] ?? "?") not created: \(details["reason"] ?? "")")
         case "host.silent":
             let silent = details["silentForMs"].flatMap { Int64($0) }.map { " for \(formatDuration(ms: $0))" } ?? ""
             return alert("host.silent", "host \(host) silent\(silent) during \(rollout)")

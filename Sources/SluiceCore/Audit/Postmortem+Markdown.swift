@@ -58,6 +58,9 @@ extension Postmortem {
         }
         out += "\n"
 
+        out += "## Reverts\n\n"
+        out += reverts.isEmpty ? "None asked.\n\n" : reverts.map { "- \(at($0.atMs)) \(oneLine($0.text, limit: 1000))\n" }.joined() + "\n"
+
         out += "## Error budget\n\n"
         out += "SLO \(Self.percent(slo)) %: \(AuditTime.duration(budget.budgetMs)) of unavailability in a 30-day month.\n\n"
         out += "| Redundancy group | Fully down | Share of the budget | Degraded or down | Share of the budget |\n|---|---|---|---|---|\n"

@@ -60,6 +60,9 @@ public struct Postmortem: Sendable, Equatable {
     /// The `rollout.halted` event (or `rollout.aborted`).
     public let haltedAtMs: Int64?
     public let decisions: [Decision]
+    /// What was done to put hosts back on their previous versions: each revert asked (by an
+    /// operator or `on_failure: revert`), refused, and each host's revert outcome, in order.
+    public let reverts: [Line]
     public let timeline: [Line]
 
     /// The kinds shown in a postmortem's timeline (agent steps that change nothing for
@@ -67,7 +70,8 @@ public struct Postmortem: Sendable, Equatable {
     public static let timelineKinds: Set<String> = [
         "rollout.created", "wave.approved", "wave.started", "wave.soaking", "wave.passed", "rollout.paused", "rollout.resumed",
         "rollout.aborted", "rollout.halted", "rollout.completed", "assignment.started", "agent.restarted", "agent.rolled-back",
-        "agent.finished", "host.unhealthy", "host.healthy", "host.silent", "assignment.timed-out",
+        "agent.finished", "host.unhealthy", "host.healthy", "host.silent", "assignment.timed-out", "rollout.revert-requested",
+        "rollout.revert-refused", "revert.finished",
     ]
 
     public init(history: RolloutHistory) {
@@ -163,6 +167,21 @@ public struct Postmortem: Sendable, Equatable {
             default: return nil
             }
             return Decision(atMs: event.atMs, actor: event.actor, action: action, reason: AuditDetails(event.details)["reason"])
+        }
+        reverts = mine.compactMap { event in
+            let details = AuditDetails(event.details)
+            let text: String
+            switch event.kind {
+            case "rollout.revert-requested":
+                text = "\(event.actor) asked to revert \(details["hosts"] ?? "?") to \(details["versions"] ?? "?") (rollout \(details["revertRollout"] ?? "?")): \(details["reason"] ?? "")"
+            case "rollout.revert-refused":
+                text = "revert of \(details["hosts"] ?? "?") not created: \(details["reason"] ?? "")"
+            case "revert.finished":
+                text = "\(event.hostID ?? "?") revert \(details["state"] ?? "?") (\(details["outcome"] ?? "?")) to \(details["versions"] ?? "?"): \(details["detail"] ?? "")"
+            default:
+                return nil
+            }
+            return Line(atMs: event.atMs, seq: event.seq, text: text)
         }
         timeline = Self.timeline(
             events: events, rolloutID: id, members: Set(groupOf.keys), start: start, windowEnd: windowEnd, intervals: counted,

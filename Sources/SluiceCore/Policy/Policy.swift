@@ -13,10 +13,13 @@ public struct Policy: Sendable, Codable, Equatable {
     public var schedule: Schedule?
     /// What to do with upgrades the set pulls in but does not name, as the plan's simulation shows them.
     public var dependencies: DependencyRule
+    /// What happens to hosts that pass their apply and then fail health (policy key `on_failure`).
+    public var onFailure: FailureAction
 
     public init(
         name: String, qualify: QualifyRules = QualifyRules(), groups: GroupRules = GroupRules(), waves: [WaveSpec],
-        roles: [String: RoleChecks] = [:], schedule: Schedule? = nil, dependencies: DependencyRule = .refuse
+        roles: [String: RoleChecks] = [:], schedule: Schedule? = nil, dependencies: DependencyRule = .refuse,
+        onFailure: FailureAction = .halt
     ) {
         self.name = name
         self.qualify = qualify
@@ -25,10 +28,11 @@ public struct Policy: Sendable, Codable, Equatable {
         self.roles = roles
         self.schedule = schedule
         self.dependencies = dependencies
+        self.onFailure = onFailure
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, qualify, groups, waves, roles, schedule, dependencies
+        case name, qualify, groups, waves, roles, schedule, dependencies, onFailure
     }
 
     /// Rollouts keep the policy they were created with: one stored before the rule existed refuses.
@@ -38,7 +42,8 @@ public struct Policy: Sendable, Codable, Equatable {
             name: try c.decode(String.self, forKey: .name), qualify: try c.decode(QualifyRules.self, forKey: .qualify),
             groups: try c.decode(GroupRules.self, forKey: .groups), waves: try c.decode([WaveSpec].self, forKey: .waves),
             roles: try c.decode([String: RoleChecks].self, forKey: .roles), schedule: try c.decodeIfPresent(Schedule.self, forKey: .schedule),
-            dependencies: try c.decodeIfPresent(DependencyRule.self, forKey: .dependencies) ?? .refuse)
+            dependencies: try c.decodeIfPresent(DependencyRule.self, forKey: .dependencies) ?? .refuse,
+            onFailure: try c.decodeIfPresent(FailureAction.self, forKey: .onFailure) ?? .halt)
     }
 
     /// The checks for a host with these labels (its `role`), or none.

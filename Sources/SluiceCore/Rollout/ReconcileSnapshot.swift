@@ -54,12 +54,16 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public var policy: Policy
     public var state: RolloutState
     public var waves: [WaveStatus]
+    /// For a revert rollout, the rollout it reverts: its hosts may be unhealthy (that is why
+    /// they are reverted), so an unhealthy host does not wait for health to start.
+    public var revertOf: Int64?
 
-    public init(id: Int64, policy: Policy, state: RolloutState, waves: [WaveStatus]) {
+    public init(id: Int64, policy: Policy, state: RolloutState, waves: [WaveStatus], revertOf: Int64? = nil) {
         self.id = id
         self.policy = policy
         self.state = state
         self.waves = waves
+        self.revertOf = revertOf
     }
 }
 
@@ -109,6 +113,9 @@ public enum ReconcileAction: Sendable, Equatable {
     case beginSoak(rollout: Int64, wave: Int)
     case passWave(rollout: Int64, wave: Int)
     case halt(rollout: Int64, wave: Int, reason: String)
+    /// Halts as `halt`, and reverts `hosts` (updated, then unhealthy) to their previous
+    /// versions as a revert rollout, in one step: the policy says `on_failure: revert`.
+    case haltAndRevert(rollout: Int64, wave: Int, reason: String, hosts: [HostID])
     case complete(rollout: Int64)
     /// A host in flight or soaking stopped reporting: promotion is blocked and operators are told.
     case reportSilent(rollout: Int64, host: HostID, silentForMs: Int64)

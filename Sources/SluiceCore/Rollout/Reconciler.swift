@@ -56,7 +56,12 @@ public enum Reconciler {
             let sick = assignments.filter { $0.state == .succeeded && $0.waveIndex <= current.index && snapshot.hosts[$0.hostID]?.healthy == false }
             if let first = sick.sorted(by: { $0.hostID < $1.hostID }).first {
                 let when = first.waveIndex == current.index && current.state == .soaking ? "during soak" : "after its update"
-                actions.append(.halt(rollout: rollout.id, wave: current.index, reason: "wave \(spec.name): host \(first.hostID) unhealthy \(when)"))
+                let reason = "wave \(spec.name): host \(first.hostID) unhealthy \(when)"
+                if rollout.policy.onFailure == .revert {
+                    actions.append(.haltAndRevert(rollout: rollout.id, wave: current.index, reason: reason, hosts: sick.map(\.hostID).sorted()))
+                } else {
+                    actions.append(.halt(rollout: rollout.id, wave: current.index, reason: reason))
+                }
                 continue
             }
             // Silence is failure: a host updated by this wave that stops heartbeating during its
@@ -89,7 +94,8 @@ public enum Reconciler {
                 let openBatch = mine.filter { !$0.state.isFinished }.map(\.batch).min() ?? 0
                 for a in mine.sorted(by: { ($0.batch, $0.hostID) < ($1.batch, $1.hostID) }) where a.state == .pending && a.batch == openBatch {
                     let health = snapshot.hosts[a.hostID]
-                    guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false else { continue }
+                    // A revert goes to a host however unhealthy it reports: that is what it mends.
+                    guard let seen = health?.lastSeenAtMs, nowMs - seen <= snapshot.staleAfterMs, health?.healthy != false || rollout.revertOf != nil else { continue }
                     // A host already changing in another rollout waits for it.
                     guard !busyHosts.contains(a.hostID), availability.blocker(for: a.hostID, rollout.policy.groups) == nil else { continue }
                     busyHosts.insert(a.hostID)

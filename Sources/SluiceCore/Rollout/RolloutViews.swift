@@ -11,10 +11,12 @@ public struct RolloutSummary: Sendable, Codable, Equatable {
     public var currentWave: String?
     /// How many assignments are in each state.
     public var counts: [String: Int]
+    /// For a revert rollout, the rollout whose hosts it puts back on their previous versions.
+    public var revertOf: Int64?
 
     public init(
         id: Int64, policy: String, state: RolloutState, reason: String?, createdAtMs: Int64, createdBy: String, packages: [PackagePin],
-        currentWave: String?, counts: [String: Int]
+        currentWave: String?, counts: [String: Int], revertOf: Int64? = nil
     ) {
         self.id = id
         self.policy = policy
@@ -25,6 +27,7 @@ public struct RolloutSummary: Sendable, Codable, Equatable {
         self.packages = packages
         self.currentWave = currentWave
         self.counts = counts
+        self.revertOf = revertOf
     }
 }
 

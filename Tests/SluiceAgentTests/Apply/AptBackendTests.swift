@@ -41,7 +41,8 @@ struct AptBackendTests {
         #expect(tally.sequence == ["127.0.0.1", "127.0.0.2"])
         #expect(try String(contentsOfFile: root.path + "/usr/sbin/policy-rc.d", encoding: .utf8) == foreign)
         #expect(!FileManager.default.fileExists(atPath: root.path + "/usr/sbin/policy-rc.d.sluice-saved"))
-        #expect(!FileManager.default.fileExists(atPath: root.path + root.stateDirectory + "/rollback/a-success"))
+        // Kept for a revert: the controller's saved_package_retention decides when they go.
+        #expect(FileManager.default.fileExists(atPath: root.path + root.stateDirectory + "/rollback/a-success/resolverd_1.0-1_amd64.deb"))
         #expect(root.backend().journal.entries().last?.outcome == .succeeded)
         #expect(finished.rebootRequired == false)
     }

@@ -102,7 +102,7 @@ struct FleetModel {
                 }
             }
             rollout.waves[wave].state = .passed
-        case .halt(_, let wave, let reason):
+        case .halt(_, let wave, let reason), .haltAndRevert(_, let wave, let reason, _):
             rollout.state = .halted
             rollout.waves[wave].state = .failed
             for i in assignments.indices where assignments[i].state == .pending || assignments[i].state == .started {

@@ -182,4 +182,38 @@ struct ReconcilerIncidentTests {
         #expect(world.assignment(of: "dns2.osc-fr1")?.state == .cancelled)
         #expect(world.violations.isEmpty, "\(world.violations)")
     }
+
+    @Test func aHostUnhealthyAfterItsUpdateUnderOnFailureRevertHaltsAndRevertsEveryUnhealthyUpdatedHostInOneAction() {
+        var policy = Self.policy
+        policy.onFailure = .revert
+        var world = FleetModel(policy: policy, fleet: Self.fleet, packages: [Self.bind])
+        world.settle()
+        world.agentFinishes(Self.host("test1"), outcome: .succeeded)
+        world.settle()
+        #expect(world.rollout.waves[0].state == .soaking)
+        world.setHealth(Self.host("test1"), healthy: false)
+
+        let actions = Reconciler.decide(world.snapshot, nowMs: world.nowMs)
+
+        #expect(actions == [.haltAndRevert(rollout: 1, wave: 0, reason: "wave test: host test1 unhealthy during soak", hosts: [Self.host("test1")])], "\(actions)")
+        // The same world under the default (on_failure: halt) only halts.
+        world.policy.onFailure = .halt
+        world.rollout.policy.onFailure = .halt
+        #expect(Reconciler.decide(world.snapshot, nowMs: world.nowMs) == [.halt(rollout: 1, wave: 0, reason: "wave test: host test1 unhealthy during soak")])
+    }
+
+    @Test func aRevertRolloutStartsItsUnhealthyHostWhileAnOrdinaryRolloutWaitsForHealth() {
+        let policy = Policy(name: "p", waves: [WaveSpec(name: "revert", selector: [:], strategy: .all)])
+        var world = FleetModel(policy: policy, fleet: Array(Self.fleet.prefix(2)), packages: [Self.bind])
+        world.setHealth(Self.host("dns1.osc-fr1"), healthy: false)
+        world.rollout.waves[0].state = .running
+        let starts = { (world: FleetModel) in
+            Reconciler.decide(world.snapshot, nowMs: world.nowMs).compactMap { action -> String? in
+                if case .startAssignment(_, _, let host) = action { host.rawValue } else { nil }
+            }
+        }
+        #expect(starts(world) == ["test1"], "an ordinary rollout does not touch an unhealthy host")
+        world.rollout.revertOf = 7
+        #expect(starts(world) == ["dns1.osc-fr1", "test1"], "a revert is what mends it")
+    }
 }

@@ -358,6 +358,48 @@ struct FleetLabScenarioTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(30)))
+    func aRolloutRevertedBySluicectlPutsItsHostBackOnItsPreviousExactVersionThroughTheSameChecks() async throws {
+        try await withLab("revert") { lab in
+            let test = try #require(lab.hosts.first { $0.environment == "test" })
+            let id = try await lab.createRollout(publishing: "resolverd=1.1-1")
+            var figures = ScenarioFigures("revert")
+            _ = try await lab.waitForRollout(id, "the test wave to pass") { $0.wave("test")?.state == .passed }
+            #expect(try await lab.installedVersion(test.name, "resolverd") == "1.1-1")
+            let early = try await lab.ctl(["rollout", "revert", String(id), "--reason", "CHG-9 resolverd 1.1 regression"])
+            #expect(early.status != 0 && early.stderr.contains("abort it (or let it end) before reverting it"), "\(early.stderr)")
+            let abort = try await lab.ctl(["rollout", "abort", String(id), "--reason", "resolverd 1.1 regression on \(test.name)"])
+            #expect(abort.status == 0, "\(abort.stderr)")
+            figures.mark("test wave passed on \(test.name), rollout aborted")
+
+            let revert = try await lab.ctlJSON(
+                RolloutDetail.self, ["rollout", "revert", String(id), "--host", test.name, "--reason", "CHG-9 resolverd 1.1 regression"])
+            #expect(revert.summary.packages.map(\.description) == ["resolverd=1.0-1"], "\(FleetLab.describe(revert))")
+            #expect(revert.waves.map(\.name) == ["revert"] && revert.waves.first?.hosts.map(\.hostID.rawValue) == [test.name], "\(FleetLab.describe(revert))")
+            let done = try await lab.waitForRollout(revert.summary.id, "the revert to complete") { $0.summary.state != .running }
+            figures.mark("revert rollout \(done.summary.state.rawValue)")
+            #expect(done.summary.state == .completed, "\(FleetLab.describe(done))")
+            let reverted = try #require(done.wave("revert")?.hosts.first)
+            #expect(reverted.state == .succeeded && reverted.detail?.contains("resolverd=1.0-1 from ") == true, "\(reverted.detail ?? "")")
+            figures.note("\(test.name): \(reverted.detail ?? "")")
+
+            #expect(try await lab.installedVersion(test.name, "resolverd") == "1.0-1")
+            // Boot, the restart with 1.1 after it validated, the restart with 1.0 after the revert validated.
+            let starts = try await lab.starts(test.name)
+            #expect(starts.count == 3, "\(starts)")
+            let probe = try await lab.probe(for: .seconds(2))
+            for line in probe { #expect(line.unanswered == 0 && line.answered > 0, "\(line)") }
+            for host in lab.production { #expect(try await lab.installedVersion(host.name, "resolverd") == "1.0-1", "\(host.name)") }
+            let again = try await lab.ctl(["rollout", "revert", String(id), "--host", test.name, "--reason", "again"])
+            #expect(again.status != 0 && again.stderr.contains("already reverted by rollout \(revert.summary.id)"), "\(again.stderr)")
+            // The original's postmortem tells what became of its host.
+            let postmortem = try await lab.ctl(["postmortem", String(id)])
+            #expect(postmortem.status == 0, "\(postmortem.stderr)")
+            #expect(postmortem.stdout.contains("## Reverts") && postmortem.stdout.contains("\(test.name) revert succeeded"), "\(postmortem.stdout)")
+            figures.print()
+        }
+    }
+
     /// Brings a fresh lab up, runs `body`, and takes the lab down; on a failure its logs are
     /// kept and named in the error.
     func withLab(_ name: String, _ body: (FleetLab) async throws -> Void) async throws {
