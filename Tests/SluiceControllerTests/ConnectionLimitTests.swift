@@ -21,10 +21,10 @@ struct ConnectionLimitTests {
             let idle = try (0..<40).map { _ in try LoopbackConnection(port: port) }
             let request = try LoopbackConnection(port: port)
             try request.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\nConnection: close\r\n\r\n")
-            let answer = request.readToEnd()
+            let answer = await request.readToEnd()
             #expect(answer.hasPrefix("HTTP/1.1 200"), "answer: \(answer.prefix(200))")
             // The oldest idle socket made room for a newer one.
-            #expect(idle[0].waitForPeerClose())
+            #expect(await idle[0].waitForPeerClose())
         }
     }
 
@@ -33,7 +33,7 @@ struct ConnectionLimitTests {
         let app = try harness.application { $0.unauthenticatedTimeoutSeconds = 1 }
         try await app.test(.live) { client in
             let idle = try LoopbackConnection(port: try #require(client.port))
-            #expect(idle.waitForPeerClose())
+            #expect(await idle.waitForPeerClose())
         }
     }
 }

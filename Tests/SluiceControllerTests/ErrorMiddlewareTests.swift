@@ -77,7 +77,7 @@ struct ErrorMiddlewareTests {
             try connection.send(
                 "POST /v1/rollouts/plan HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\n"
                     + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
-            let answer = connection.readToEnd()
+            let answer = await connection.readToEnd()
             #expect(answer.hasPrefix("HTTP/1.1 400 "), "\(answer.debugDescription)")
         }
         #expect(!log.all.contains { $0.level >= .error || $0.text.contains("internal error") }, "\(log.all.filter { $0.level >= .warning })")

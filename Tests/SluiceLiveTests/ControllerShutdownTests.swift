@@ -47,7 +47,7 @@ struct ControllerShutdownTests {
         #expect(took < .seconds(5), "the stop took \(took), waiting for the parked long-poll (wait=25)")
 
         // The agent got an answer, not a reset: the same etag (nothing changed), so it polls again.
-        let answer = poll.readToEnd()
+        let answer = await poll.readToEnd()
         #expect(answer.hasPrefix("HTTP/1.1 200 "), "the parked poll got no answer: \(answer.debugDescription)")
         #expect(answer.contains("\"etag\":\"\(first.etag)\""), "\(answer)")
         #expect(!controller.log.contains("error"), "\(controller.log)")

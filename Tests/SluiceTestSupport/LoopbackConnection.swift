@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// A plain blocking TCP connection to loopback, to hold one request open and read its answer.
-public final class LoopbackConnection {
+/// Used by one test at a time; the async reads hand it to a thread of their own.
+public final class LoopbackConnection: @unchecked Sendable {
     private var fd: Int32
     /// This end's port, to find the connection in `/proc/net/tcp`.
     public let localPort: Int
@@ -67,6 +68,20 @@ public final class LoopbackConnection {
             data += buffer[..<n]
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// ``readToEnd()`` from an async test, on a thread of its own: a blocking read must never
+    /// hold one of the few threads that run the tests' and the controller's tasks (on 2 cores,
+    /// two such reads stall every task of the test run, the controller answering them included).
+    public func readToEnd() async -> String { await Self.onOwnThread { self.readToEnd() } }
+
+    /// ``waitForPeerClose()`` from an async test, on a thread of its own.
+    public func waitForPeerClose() async -> Bool { await Self.onOwnThread { self.waitForPeerClose() } }
+
+    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: body()) }.start()
+        }
     }
 
     /// Reads and discards until the connection ends; true when the peer closed or reset it,

@@ -76,7 +76,7 @@ struct ApplyPartsTests {
         let state = directory + "/state dir's $HOME `x`"
         let hold = RestartHold(root: HostRoot(runner: RecordingRunner()), stateDirectory: state)
         try hold.script.write(toFile: directory + "/policy-rc.d", atomically: true, encoding: .utf8)
-        let result = try await SubprocessRunner().run("/bin/sh", [directory + "/policy-rc.d", "--quiet", "resolverd", "restart"], timeout: .seconds(10))
+        let result = try await SubprocessRunner().run("/bin/sh", [directory + "/policy-rc.d", "--quiet", "resolverd", "restart"], timeout: .seconds(60))
         #expect(result.status == 101)
         #expect(try String(contentsOfFile: state + "/held-restarts.log", encoding: .utf8) == "--quiet resolverd restart\n")
         #expect(hold.refusedServices == ["resolverd"])
