@@ -175,6 +175,7 @@ let package = Package(
             dependencies: [
                 "SluiceStore", "SluiceCore", "SluiceAPI", "SluiceController", "SluiceClient", "SluiceProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -21,7 +21,8 @@ public func buildRouter(
     let api = APIRouter(router: router, requireClientCertificates: settings.tls?.requireClientCertificates ?? false)
     let simulations = SimulationBoard()
     FleetRoutes(
-        database: database, clock: clock, settings: settings, authority: authority, enrollmentLimiter: RateLimiter(settings.enrollmentRateLimit)
+        database: database, clock: clock, settings: settings, authority: authority, enrollmentLimiter: RateLimiter(settings.enrollmentRateLimit),
+        inventoryLimiter: RateLimiter(settings.inventoryBudget)
     ).register(on: api)
     TokenRoutes(database: database, clock: clock).register(on: api)
     RolloutRoutes(

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SluiceCore
+import SluiceStore
 import SluiceYAML
 
 /// How `sluiced` runs: where it listens, where its database is, and its timings.
@@ -46,6 +47,14 @@ public struct ControllerSettings: Sendable, Equatable {
     /// How long after a rollout ends its hosts keep the packages its applies replaced, for
     /// `sluicectl rollout revert`; while it runs they always keep them.
     public var savedPackageRetentionMs: Int64 = 7 * 86400 * 1000
+    /// Full inventory reports one host may send: `burst` at once, refilled at `perSecond`
+    /// (one a minute); a report costs one per started MiB of its body. A real agent sends one
+    /// when its packages changed, after an apply or a refresh of apt's lists; an unchanged
+    /// inventory is confirmed by its digest, which costs nothing here.
+    public var inventoryBudget = RateLimit(perSecond: 1.0 / 60, burst: 10)
+    /// A host's changes of health are audited four at once, then one per interval (the
+    /// others counted and written with the next event): see `HealthBeat.auditIntervalMs`.
+    public var healthAuditIntervalMs: Int64 = HealthBeat.defaultAuditIntervalMs
 
     public init() {}
 
@@ -147,13 +156,27 @@ public struct ControllerSettings: Sendable, Equatable {
     /// `policies` (a directory), `alert_webhook`, `tls` (`cert`, `key`, `ca`, `ca_key`,
     /// `require_client_cert`), `rate_limit` and `enrollment_rate_limit` (`per_second`,
     /// `burst`), `idle_timeout`, `plan_simulation_timeout`, `alert_secret_file`,
-    /// `max_connections`, `max_connections_per_address`, `unauthenticated_timeout`, `saved_package_retention`.
+    /// `max_connections`, `max_connections_per_address`, `unauthenticated_timeout`, `saved_package_retention`,
+    /// `inventory_budget` (`per_minute`, `burst`), `health_audit_interval`.
     public mutating func apply(configYAML text: String, file: String) throws(InvalidInput) {
         let root = try YAMLValue.load(text, file: file).mapping(
             allowed: ["listen", "db", "report_interval", "stale_after", "policies", "alert_webhook", "tls", "rate_limit", "enrollment_rate_limit", "idle_timeout",
                 "plan_simulation_timeout", "alert_secret_file", "max_connections", "max_connections_per_address", "unauthenticated_timeout",
-                "saved_package_retention",
+                "saved_package_retention", "inventory_budget", "health_audit_interval",
             ])
+        if let value = root["inventory_budget"] {
+            let map = try value.mapping(allowed: ["per_minute", "burst"])
+            guard let perMinute = map["per_minute"], let burst = map["burst"] else { throw value.error("needs per_minute and burst") }
+            let rate = try perMinute.int(), size = try burst.int()
+            guard (1...10_000).contains(rate) else { throw perMinute.error("must be between 1 and 10000") }
+            guard (8...100_000).contains(size) else { throw burst.error("must be between 8 and 100000 (a report of the largest body allowed, 8 MiB, costs 8)") }
+            inventoryBudget = RateLimit(perSecond: Double(rate) / 60, burst: Double(size))
+        }
+        if let value = root["health_audit_interval"] {
+            let seconds = try value.seconds()
+            guard (0...86400).contains(seconds) else { throw value.error("must be between 0s and 1d") }
+            healthAuditIntervalMs = seconds * 1000
+        }
         if let value = root["max_connections"] {
             let count = try value.int()
             guard (16...10_000_000).contains(count) else { throw value.error("must be between 16 and 10000000") }

@@ -121,7 +121,8 @@ extension SluiceDatabase {
         }
     }
 
-    /// A heartbeat with the host's health: it was seen now; a change of health is audited.
+    /// A heartbeat with the host's health: it was seen now; a change of health is audited
+    /// (coalesced, see `HealthBeat.auditIntervalMs`).
     /// - Returns: whether the host's health changed.
     @discardableResult
     public func recordHealth(host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
@@ -154,36 +155,90 @@ extension SluiceDatabase {
         return changed
     }
 
-    /// Records a heartbeat whose health is what the host already had; false if it is not
-    /// (or the host is unknown), having written nothing.
+    /// Records a heartbeat whose health is what the host already had, with no change of
+    /// health waiting to be audited; false if not (or the host is unknown), having written nothing.
     private func recordUnchangedHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
-        try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ?")
-            .execute(arguments: [beat.nowMs, beat.detail, beat.host.rawValue, beat.healthy])
+        try db.cachedStatement(
+            sql: "UPDATE hosts SET last_seen_at_ms = ?, health_detail = ? WHERE id = ? AND healthy IS ? AND health_changes_unaudited = 0"
+        ).execute(arguments: [beat.nowMs, beat.detail, beat.host.rawValue, beat.healthy])
         return db.changesCount == 1
     }
 
     private func recordChangedHealth(_ db: Database, _ beat: HealthBeat) throws -> Bool {
         try db.cachedStatement(sql: "UPDATE hosts SET last_seen_at_ms = ? WHERE id = ?").execute(arguments: [beat.nowMs, beat.host.rawValue])
         guard db.changesCount == 1 else { throw StoreError.notFound("host \(beat.host) is not enrolled") }
-        return try setHealth(db, host: beat.host, healthy: beat.healthy, detail: beat.detail, nowMs: beat.nowMs)
+        return try setHealth(
+            db, host: beat.host, healthy: beat.healthy, detail: beat.detail, nowMs: beat.nowMs, coalescingWithinMs: beat.auditIntervalMs)
     }
 
+    /// Sets the host's health; a change is audited as `host.healthy` or `host.unhealthy`.
+    ///
+    /// With `coalescingWithinMs` (a host's own heartbeats), the changes a host has audited
+    /// come from an allowance of `HealthBeat.auditBurst` changes, refilled by one every
+    /// interval: a real host's changes (down, then up again after a rollback) are all
+    /// audited at once, while a host that keeps flapping is audited once per interval, the
+    /// changes in between counted on its row and written with the next event
+    /// (`changesNotAudited`), which its first heartbeat with allowance left writes. Without
+    /// it (what the controller decides, such as a failed apply) a change is audited at once,
+    /// with any count still waiting, and takes nothing from the host's allowance.
+    /// - Returns: whether the host's health changed.
     @discardableResult
-    func setHealth(_ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64) throws -> Bool {
-        let previous = try Bool?.fetchOne(db, sql: "SELECT healthy FROM hosts WHERE id = ?", arguments: [host.rawValue]) ?? nil
-        guard previous != healthy else {
+    func setHealth(
+        _ db: Database, host: HostID, healthy: Bool, detail: String, nowMs: Int64, coalescingWithinMs: Int64? = nil
+    ) throws -> Bool {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT healthy, health_audit_allowance, health_audited_at_ms, health_changes_unaudited FROM hosts WHERE id = ?",
+                arguments: [host.rawValue])
+        else { throw StoreError.notFound("host \(host) is not enrolled") }
+        let previous: Bool? = row[0], unaudited: Int = row[3]
+        let changed = previous != healthy
+        if changed {
+            try db.execute(
+                sql: "UPDATE hosts SET healthy = ?, health_since_ms = ?, health_detail = ? WHERE id = ?",
+                arguments: [healthy, nowMs, detail, host.rawValue])
+        } else {
             try db.execute(sql: "UPDATE hosts SET health_detail = ? WHERE id = ?", arguments: [detail, host.rawValue])
-            return false
         }
-        try db.execute(
-            sql: "UPDATE hosts SET healthy = ?, health_since_ms = ?, health_detail = ? WHERE id = ?",
-            arguments: [healthy, nowMs, detail, host.rawValue])
+        guard changed || unaudited > 0 else { return false }
+        if let interval = coalescingWithinMs, interval > 0 {
+            let burst = Double(HealthBeat.auditBurst)
+            let stored: Double? = row[1], at: Int64? = row[2]
+            let allowance = min(burst, (stored ?? burst) + Double(max(0, nowMs - (at ?? nowMs))) / Double(interval))
+            guard allowance >= 1 else {
+                try db.execute(
+                    sql: "UPDATE hosts SET health_audit_allowance = ?, health_audited_at_ms = ?, health_changes_unaudited = ? WHERE id = ?",
+                    arguments: [allowance, nowMs, unaudited + (changed ? 1 : 0), host.rawValue])
+                return changed
+            }
+            try db.execute(
+                sql: "UPDATE hosts SET health_audit_allowance = ?, health_audited_at_ms = ? WHERE id = ?",
+                arguments: [allowance - 1, nowMs, host.rawValue])
+        }
+        // The state the log last showed: each change not audited flipped it once.
+        let from = changed ? previous : (unaudited % 2 == 0 ? healthy : !healthy)
+        var details = ["detail": Self.auditExcerpt(detail), "from": from.map { $0 ? "healthy" : "unhealthy" } ?? "unknown"]
+        if unaudited > 0 { details["changesNotAudited"] = String(unaudited) }
+        if unaudited > 0 { try db.execute(sql: "UPDATE hosts SET health_changes_unaudited = 0 WHERE id = ?", arguments: [host.rawValue]) }
         try appendAudit(
             db,
             AuditEvent(
                 atMs: nowMs, actor: Actor.agent(host).description, kind: healthy ? "host.healthy" : "host.unhealthy", hostID: host.rawValue,
-                region: try label(db, host, "region"), details: json(["detail": detail, "from": previous.map { $0 ? "healthy" : "unhealthy" } ?? "unknown"])))
-        return true
+                region: try label(db, host, "region"), details: json(details)))
+        return changed
+    }
+
+    /// A health detail as the audit log keeps it: the first 512 bytes (the host's row keeps
+    /// all of it until its next heartbeat).
+    static func auditExcerpt(_ detail: String) -> String {
+        let limit = 512
+        guard detail.utf8.count > limit else { return detail }
+        var excerpt = ""
+        for character in detail {
+            guard excerpt.utf8.count + character.utf8.count <= limit else { break }
+            excerpt.append(character)
+        }
+        return excerpt + "… (\(detail.utf8.count) bytes)"
     }
 }
 

@@ -100,13 +100,20 @@ extension SluiceDatabase {
 
     /// `recordReport(host:report:nowMs:)` in a transaction shared with the other agents'
     /// writes that arrive meanwhile (see `GroupCommit`): what the inventory route calls.
+    ///
+    /// What a changed report must write is worked out first, from a snapshot read beside the
+    /// writer (reading the host's stored packages and comparing them with the report is most
+    /// of a large report's cost); the shared transaction then only writes the rows that
+    /// differ, when the host's stored inventory is still the one the snapshot read. Other
+    /// agents' heartbeats batched with it do not wait for the comparison.
     public func commitReport(host: HostID, report: InventoryReport, nowMs: Int64) async throws -> InventoryRecorded {
         let digest = InventoryDigest.hex(of: report)
+        let plan = try await writer.read { db in try planInventory(db, host: host, report: report, digest: digest) }
         return try await committer.perform { db in
             var recorded = InventoryRecorded(changed: false, labelChange: nil)
             // Many rows: in a savepoint, so that a report that fails leaves nothing behind.
             try db.inSavepoint {
-                recorded = try recordReport(db, host: host, report: report, digest: digest, nowMs: nowMs)
+                recorded = try recordReport(db, host: host, report: report, digest: digest, nowMs: nowMs, planned: plan)
                 return .commit
             }
             return recorded
@@ -151,15 +158,21 @@ extension SluiceDatabase {
         return InventoryRecorded(changed: false, labelChange: labelChange)
     }
 
-    private func recordReport(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> InventoryRecorded {
-        if try storedDigest(db, host: host) == digest {
+    /// - Parameter planned: the rows to write, worked out from a snapshot; used when the
+    ///   host's stored digest is still the one it read, worked out again here otherwise.
+    private func recordReport(
+        _ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64, planned: InventoryPlan? = nil
+    ) throws -> InventoryRecorded {
+        let stored = try storedDigest(db, host: host)
+        if stored == digest {
             return try recordUnchangedReport(db, host: host, labels: report.labels, nowMs: nowMs)
         }
         let labelChange = try recordReportedLabels(db, host: host, reported: report.labels, nowMs: nowMs)
         // A digest stored by an earlier version (a hash of the report's JSON) never equals
         // this one: that host's next report takes this path once, finds no row to write
         // when nothing changed, stores the new digest, and is audited like any change.
-        let before = try updateInventory(db, host: host, report: report, digest: digest, nowMs: nowMs)
+        let plan = try planned.flatMap { $0.storedDigest == stored ? $0 : nil } ?? planInventory(db, host: host, report: report, digest: digest)
+        let before = try updateInventory(db, host: host, report: report, digest: digest, nowMs: nowMs, plan: plan)
         let after = Set(report.candidates.map { "\($0.name):\($0.architecture)=\($0.candidateVersion)" })
         let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
         try appendAudit(
@@ -171,14 +184,11 @@ extension SluiceDatabase {
         return InventoryRecorded(changed: true, labelChange: labelChange)
     }
 
-    /// Updates the host row and writes only the package rows that differ from the report:
-    /// agents report when something changed, usually a few rows out of hundreds.
-    ///
-    /// A package listed twice in the report is inserted twice and refused by the primary
-    /// key, as when the tables were rewritten whole (`InventoryReport.validate()` refuses
-    /// it before that).
+    /// Updates the host row and writes the package rows `plan` found different from the report.
     /// - Returns: the candidates stored before, as `name:architecture=candidateVersion`.
-    private func updateInventory(_ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64) throws -> Set<String> {
+    private func updateInventory(
+        _ db: Database, host: HostID, report: InventoryReport, digest: String, nowMs: Int64, plan: InventoryPlan
+    ) throws -> Set<String> {
         let id = host.rawValue
         try db.cachedStatement(
             sql: """
@@ -193,40 +203,54 @@ extension SluiceDatabase {
             String(decoding: try JSONEncoder.sorted.encode(report.rebootRequiredPackages), as: UTF8.self),
             report.unattendedUpgrades.enabled, report.unattendedUpgrades.detail, id,
         ])
-        try updateInstalled(db, host: id, installed: report.installed)
-        return try updateCandidates(db, host: id, candidates: report.candidates)
+        for write in plan.writes {
+            try db.cachedStatement(sql: write.sql).execute(arguments: write.arguments)
+        }
+        return plan.candidatesBefore
     }
 
-    private func updateInstalled(_ db: Database, host id: String, installed: [InstalledPackage]) throws {
+    /// Reads the host's stored packages and works out the rows that differ from the report:
+    /// agents report when something changed, usually a few rows out of hundreds.
+    ///
+    /// A package listed twice in the report is inserted twice and refused by the primary
+    /// key, as when the tables were rewritten whole (`InventoryReport.validate()` refuses
+    /// it before that).
+    private func planInventory(_ db: Database, host: HostID, report: InventoryReport, digest: String) throws -> InventoryPlan {
+        var plan = InventoryPlan(storedDigest: try storedDigest(db, host: host))
+        guard plan.storedDigest != digest else { return plan }
+        try planInstalled(db, host: host.rawValue, installed: report.installed, into: &plan)
+        try planCandidates(db, host: host.rawValue, candidates: report.candidates, into: &plan)
+        return plan
+    }
+
+    private func planInstalled(_ db: Database, host id: String, installed: [InstalledPackage], into plan: inout InventoryPlan) throws {
         var stored: [PackageRowKey: (version: String, status: String)] = [:]
         let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT name, architecture, version, status FROM installed_packages WHERE host_id = ?"), arguments: [id])
         while let row = try rows.next() {
             stored[PackageRowKey(name: row[0], architecture: row[1])] = (row[2], row[3])
         }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO installed_packages (host_id, name, architecture, version, status) VALUES (?, ?, ?, ?, ?)")
-        let update = try db.cachedStatement(
-            sql: "UPDATE installed_packages SET version = ?, status = ? WHERE host_id = ? AND name = ? AND architecture = ?")
+        let insert = "INSERT INTO installed_packages (host_id, name, architecture, version, status) VALUES (?, ?, ?, ?, ?)"
+        let update = "UPDATE installed_packages SET version = ?, status = ? WHERE host_id = ? AND name = ? AND architecture = ?"
         for package in installed {
             let key = PackageRowKey(name: package.name.rawValue, architecture: package.architecture.rawValue)
             let version = package.version.description
             if let old = stored.removeValue(forKey: key) {
                 if old.version != version || old.status != package.status {
-                    try update.execute(arguments: [version, package.status, id, key.name, key.architecture])
+                    plan.add(update, [version, package.status, id, key.name, key.architecture])
                 }
             } else {
-                try insert.execute(arguments: [id, key.name, key.architecture, version, package.status])
+                plan.add(insert, [id, key.name, key.architecture, version, package.status])
             }
         }
-        let delete = try db.cachedStatement(sql: "DELETE FROM installed_packages WHERE host_id = ? AND name = ? AND architecture = ?")
+        let delete = "DELETE FROM installed_packages WHERE host_id = ? AND name = ? AND architecture = ?"
         for key in stored.keys {
-            try delete.execute(arguments: [id, key.name, key.architecture])
+            plan.add(delete, [id, key.name, key.architecture])
         }
     }
 
-    /// - Returns: the candidates stored before, as `name:architecture=candidateVersion`.
-    private func updateCandidates(_ db: Database, host id: String, candidates: [UpgradeCandidate]) throws -> Set<String> {
+    /// Also records the candidates stored before, in `plan.candidatesBefore`.
+    private func planCandidates(_ db: Database, host id: String, candidates: [UpgradeCandidate], into plan: inout InventoryPlan) throws {
         struct StoredCandidate {
             var installedVersion: String?, candidateVersion: String, isSecurity: Bool
             var origins: [Int: PackageOrigin] = [:]
@@ -253,64 +277,59 @@ extension SluiceDatabase {
                 origin: row[3], label: row[4], archive: row[5], codename: row[6], component: row[7], site: row[8])
         }
 
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO upgrade_candidates (host_id, name, architecture, installed_version, candidate_version, is_security)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE upgrade_candidates SET installed_version = ?, candidate_version = ?, is_security = ?
-                WHERE host_id = ? AND name = ? AND architecture = ?
-                """)
-        let insertOrigin = try db.cachedStatement(
-            sql: """
-                INSERT INTO candidate_origins (host_id, name, architecture, position, origin, label, archive, codename, component, site)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let updateOrigin = try db.cachedStatement(
-            sql: """
-                UPDATE candidate_origins SET origin = ?, label = ?, archive = ?, codename = ?, component = ?, site = ?
-                WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?
-                """)
-        let deleteOrigin = try db.cachedStatement(
-            sql: "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?")
+        let insert = """
+            INSERT INTO upgrade_candidates (host_id, name, architecture, installed_version, candidate_version, is_security)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """
+        let update = """
+            UPDATE upgrade_candidates SET installed_version = ?, candidate_version = ?, is_security = ?
+            WHERE host_id = ? AND name = ? AND architecture = ?
+            """
+        let insertOrigin = """
+            INSERT INTO candidate_origins (host_id, name, architecture, position, origin, label, archive, codename, component, site)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        let updateOrigin = """
+            UPDATE candidate_origins SET origin = ?, label = ?, archive = ?, codename = ?, component = ?, site = ?
+            WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?
+            """
+        let deleteOrigin = "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ? AND position = ?"
         for c in candidates {
             let key = PackageRowKey(name: c.name.rawValue, architecture: c.architecture.rawValue)
             let installedVersion = c.installedVersion?.description, candidateVersion = c.candidateVersion.description
             let isSecurity = c.isSecurity
             guard var old = stored.removeValue(forKey: key) else {
                 // A new candidate: its row first, the origins' foreign key points to it.
-                try insert.execute(arguments: [id, key.name, key.architecture, installedVersion, candidateVersion, isSecurity])
+                plan.add(insert, [id, key.name, key.architecture, installedVersion, candidateVersion, isSecurity])
                 for (position, o) in c.origins.enumerated() {
-                    try insertOrigin.execute(arguments: [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
+                    plan.add(insertOrigin, [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
                 }
                 continue
             }
             if old.installedVersion != installedVersion || old.candidateVersion != candidateVersion || old.isSecurity != isSecurity {
-                try update.execute(arguments: [installedVersion, candidateVersion, isSecurity, id, key.name, key.architecture])
+                plan.add(update, [installedVersion, candidateVersion, isSecurity, id, key.name, key.architecture])
             }
             for (position, o) in c.origins.enumerated() {
                 let storedOrigin = old.origins.removeValue(forKey: position)
                 if storedOrigin == nil {
-                    try insertOrigin.execute(arguments: [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
+                    plan.add(insertOrigin, [id, key.name, key.architecture, position, o.origin, o.label, o.archive, o.codename, o.component, o.site])
                 } else if storedOrigin != o {
-                    try updateOrigin.execute(arguments: [o.origin, o.label, o.archive, o.codename, o.component, o.site, id, key.name, key.architecture, position])
+                    plan.add(updateOrigin, [o.origin, o.label, o.archive, o.codename, o.component, o.site, id, key.name, key.architecture, position])
                 }
             }
             for position in old.origins.keys {
-                try deleteOrigin.execute(arguments: [id, key.name, key.architecture, position])
+                plan.add(deleteOrigin, [id, key.name, key.architecture, position])
             }
         }
         // Gone candidates: their origins first, explicitly, rather than trusting that the
         // connection enforces the cascade.
-        let deleteOrigins = try db.cachedStatement(sql: "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ?")
-        let delete = try db.cachedStatement(sql: "DELETE FROM upgrade_candidates WHERE host_id = ? AND name = ? AND architecture = ?")
+        let deleteOrigins = "DELETE FROM candidate_origins WHERE host_id = ? AND name = ? AND architecture = ?"
+        let delete = "DELETE FROM upgrade_candidates WHERE host_id = ? AND name = ? AND architecture = ?"
         for key in stored.keys {
-            try deleteOrigins.execute(arguments: [id, key.name, key.architecture])
-            try delete.execute(arguments: [id, key.name, key.architecture])
+            plan.add(deleteOrigins, [id, key.name, key.architecture])
+            plan.add(delete, [id, key.name, key.architecture])
         }
-        return before
+        plan.candidatesBefore = before
     }
 
     private func inventoryChangeDetails(report: InventoryReport, added: [String], removed: [String]) throws -> String {
@@ -325,6 +344,19 @@ extension SluiceDatabase {
             candidatesAdded: Array(added.prefix(limit)), candidatesRemoved: Array(removed.prefix(limit)),
             truncated: added.count > limit || removed.count > limit)
         return String(decoding: try JSONEncoder.sorted.encode(details), as: UTF8.self)
+    }
+}
+
+/// The rows a changed report writes, worked out from what the host had stored under
+/// `storedDigest` (see `SluiceDatabase.commitReport`).
+struct InventoryPlan: Sendable {
+    var storedDigest: String?
+    var writes: [(sql: String, arguments: StatementArguments)] = []
+    /// The candidates stored before, as `name:architecture=candidateVersion`.
+    var candidatesBefore: Set<String> = []
+
+    mutating func add(_ sql: String, _ arguments: StatementArguments) {
+        writes.append((sql, arguments))
     }
 }
 

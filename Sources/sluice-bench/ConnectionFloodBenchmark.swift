@@ -141,12 +141,10 @@ func benchConnect(port: Int) -> Int32 {
 
 /// Keeps `count` sockets to the controller open, sending nothing; reopens each one the
 /// controller closes, on its own thread with poll(2).
-final class IdleSocketAttacker: @unchecked Sendable {
+final class IdleSocketAttacker: BenchLoopThread, @unchecked Sendable {
     let port: Int
     let count: Int
-    private let running = BenchShared(true)
     private let counters = BenchShared((connects: 0, closed: 0, failed: 0))
-    private var thread: Thread?
 
     init(port: Int, count: Int) {
         self.port = port
@@ -157,21 +155,10 @@ final class IdleSocketAttacker: @unchecked Sendable {
     var closedByServer: Int { counters.withLock { $0.closed } }
     var failedConnects: Int { counters.withLock { $0.failed } }
 
-    func start() {
-        let thread = Thread { self.loop() }
-        self.thread = thread
-        thread.start()
-    }
-
-    func stop() {
-        running.withLock { $0 = false }
-        while thread?.isFinished == false { Thread.sleep(forTimeInterval: 0.01) }
-    }
-
-    private func loop() {
+    override func loop() {
         var sockets = [Int32](repeating: -1, count: count)
         var buffer = [UInt8](repeating: 0, count: 256)
-        while running.withLock({ $0 }) {
+        while isRunning {
             for index in sockets.indices where sockets[index] < 0 {
                 let fd = benchConnect(port: port)
                 counters.withLock { fd >= 0 ? ($0.connects += 1) : ($0.failed += 1) }
@@ -192,4 +179,26 @@ final class IdleSocketAttacker: @unchecked Sendable {
         }
         for fd in sockets where fd >= 0 { close(fd) }
     }
+}
+
+/// A loop on a thread of its own, from `start()` until `stop()` returns.
+class BenchLoopThread: @unchecked Sendable {
+    private let running = BenchShared(true)
+    private var thread: Thread?
+
+    var isRunning: Bool { running.withLock { $0 } }
+
+    func start() {
+        let thread = Thread { self.loop() }
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() {
+        running.withLock { $0 = false }
+        while thread?.isFinished == false { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// Runs until `isRunning` is false.
+    func loop() {}
 }

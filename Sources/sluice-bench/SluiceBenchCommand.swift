@@ -9,7 +9,7 @@ struct SluiceBenchCommand: AsyncParsableCommand {
         commandName: "sluice-bench", abstract: "Benchmarks that print figures (not timed tests).",
         subcommands: [
             CheckinsBenchmark.self, PlanBenchmark.self, HaltBenchmark.self, AgentFootprintBenchmark.self, AuditBenchmark.self, BareServer.self,
-            ConnectionFloodBenchmark.self,
+            ConnectionFloodBenchmark.self, HostileHostBenchmark.self,
         ])
 }
 

@@ -36,4 +36,23 @@ struct ConnectionLimitTests {
             #expect(await idle.waitForPeerClose())
         }
     }
+
+    @Test func anAuthenticatedConnectionOutlivesTheUnauthenticatedTimeout() async throws {
+        let harness = try ControllerHarness()
+        let app = try harness.application { $0.unauthenticatedTimeoutSeconds = 1 }
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let kept = try LoopbackConnection(port: port)
+            try kept.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\n\r\n")
+            let first = await kept.readResponse()
+            #expect(first.hasPrefix("HTTP/1.1 200"), "answer: \(first.prefix(200))")
+            // A socket accepted after it, that never authenticates, is closed when its timeout runs out...
+            let idle = try LoopbackConnection(port: port)
+            #expect(await idle.waitForPeerClose())
+            // ...so the authenticated connection's own would have run out before: it is still served.
+            try kept.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\nConnection: close\r\n\r\n")
+            let second = await kept.readToEnd()
+            #expect(second.hasPrefix("HTTP/1.1 200"), "answer: \(second.prefix(200))")
+        }
+    }
 }

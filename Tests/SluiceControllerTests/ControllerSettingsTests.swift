@@ -21,6 +21,8 @@ import Testing
                 enrollment_rate_limit: {per_second: 2, burst: 100}
                 idle_timeout: 45s
                 saved_package_retention: 3d
+                inventory_budget: {per_minute: 2, burst: 12}
+                health_audit_interval: 5m
                 """, file: "sluiced.yaml")
         #expect(
             settings.tls
@@ -32,6 +34,10 @@ import Testing
         #expect(settings.idleTimeoutSeconds == 45)
         #expect(settings.savedPackageRetentionMs == 3 * 86_400_000)
         #expect(ControllerSettings().savedPackageRetentionMs == 7 * 86_400_000, "a week by default")
+        #expect(settings.inventoryBudget == .init(perSecond: 2.0 / 60, burst: 12))
+        #expect(settings.healthAuditIntervalMs == 300_000)
+        #expect(ControllerSettings().inventoryBudget == .init(perSecond: 1.0 / 60, burst: 10))
+        #expect(ControllerSettings().healthAuditIntervalMs == 60_000)
         try settings.checkTransport()
     }
 
@@ -69,6 +75,9 @@ import Testing
             ("max_connections: 8", "between 16 and 10000000"),
             ("max_connections_per_address: 0", "between 1 and 10000000"),
             ("unauthenticated_timeout: 0s", "between 1s and 5m"),
+            ("inventory_budget: {per_minute: 1, burst: 2}", "between 8 and 100000"),
+            ("inventory_budget: {burst: 10}", "needs per_minute and burst"),
+            ("health_audit_interval: 2d", "between 0s and 1d"),
         ]
         for (yaml, expected) in cases {
             var settings = ControllerSettings()

@@ -29,6 +29,7 @@ struct ReportFuzzTests {
         settings.port = 0
         // Hundreds of requests from one host in a second: this test is not about rate limits.
         settings.rateLimit = .init(perSecond: 100_000, burst: 100_000)
+        settings.inventoryBudget = .init(perSecond: 100_000, burst: 100_000)
         let application = try buildApplication(
             settings: settings, database: harness.database, clock: harness.clock, logger: RolloutAPITests.quietLogger,
             policies: [RolloutAPITests.policy], runReconciler: false)

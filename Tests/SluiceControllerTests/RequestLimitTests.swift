@@ -56,6 +56,84 @@ struct RequestLimitTests {
         #expect(limiter.take("k", now: start.advanced(by: .seconds(60))) == nil, "refilled, up to the burst")
     }
 
+    @Test func aCostlyRequestTakesItsCostAndACostOverTheBurstTakesTheWholeBurst() {
+        let limiter = RateLimiter(.init(perSecond: 1, burst: 10))
+        let start = ContinuousClock.now
+        #expect(limiter.take("k", cost: 6, now: start) == nil)
+        #expect(limiter.take("k", cost: 6, now: start) == 2, "4 left: 2 s until 6")
+        #expect(limiter.take("k", cost: 4, now: start) == nil)
+        #expect(limiter.take("j", cost: 50, now: start) == nil, "taken as the whole burst")
+        #expect(limiter.take("j", now: start) == 1)
+    }
+
+    /// A compromised host sending inventory after inventory, within its request rate: each
+    /// full report costs one per MiB from a budget a real agent never exhausts.
+    @Test func fullInventoriesOverAHostsBudgetGet429BeforeTheBodyIsReadAndWriteNothing() async throws {
+        let harness = try ControllerHarness()
+        let app = try harness.application { $0.inventoryBudget = .init(perSecond: 1.0 / 60, burst: 3) }
+        try await app.test(.router) { client in
+            let token = try await client.enroll("dns1", with: harness.enrollment)
+            let other = try await client.enroll("dns2", with: harness.enrollment)
+            func report(_ variant: Int) -> InventoryReport {
+                Fixtures.report(candidates: [("bind9", "1:9.18.24-1", "1:9.18.2\(variant)-1", true)])
+            }
+            for variant in 0..<3 {
+                let status = try await client.execute(uri: "/v1/hosts/dns1/inventory", method: .put, headers: bearer(token), body: jsonBody(report(variant))) {
+                    Int($0.status.code)
+                }
+                #expect(status == 200)
+            }
+            let before = try harness.snapshot()
+            let (status, code, retryAfter) = try await client.execute(
+                uri: "/v1/hosts/dns1/inventory", method: .put, headers: bearer(token), body: jsonBody(report(7))
+            ) { (Int($0.status.code), errorBody($0).code, $0.headers[.retryAfter].flatMap { Int($0) }) }
+            #expect(status == 429)
+            #expect(code == "inventory_budget")
+            #expect(retryAfter.map { (55...60).contains($0) } == true, "one report refills in a minute: \(String(describing: retryAfter))")
+            #expect(try harness.snapshot() == before)
+            // Even a malformed body is refused for the budget, unread.
+            let unread = try await client.execute(
+                uri: "/v1/hosts/dns1/inventory", method: .put, headers: bearer(token), body: ByteBuffer(string: "{not json")
+            ) { errorBody($0).code }
+            #expect(unread == "inventory_budget")
+            // Another host has its own budget; a 1.5 MiB body costs two of its three.
+            let large = ByteBuffer(string: String(repeating: " ", count: 3 << 19) + String(decoding: try JSONEncoder().encode(report(1)), as: UTF8.self))
+            let first = try await client.execute(uri: "/v1/hosts/dns2/inventory", method: .put, headers: bearer(other), body: large) { Int($0.status.code) }
+            #expect(first == 200)
+            let second = try await client.execute(uri: "/v1/hosts/dns2/inventory", method: .put, headers: bearer(other), body: large) {
+                (Int($0.status.code), errorBody($0).code)
+            }
+            #expect(second.0 == 429 && second.1 == "inventory_budget")
+            // Confirming an unchanged inventory by its digest costs nothing.
+            let digest = InventoryConfirmation(digest: InventoryDigest.hex(of: report(2)), labels: nil)
+            let confirmed = try await client.execute(uri: "/v1/hosts/dns1/inventory/digest", method: .put, headers: bearer(token), body: jsonBody(digest)) {
+                Int($0.status.code)
+            }
+            #expect(confirmed == 200)
+        }
+    }
+
+    @Test func aReportOverTheLargestInventoryARealHostHasGets400NamingTheList() async throws {
+        let harness = try ControllerHarness()
+        try await harness.application().test(.router) { client in
+            let token = try await client.enroll("dns1", with: harness.enrollment)
+            var report = Fixtures.report()
+            let package = report.installed[0]
+            report.installed = (0...InventoryReport.maxPackages).map { index in
+                var copy = package
+                copy.name = try! PackageName(parsing: "pkg\(index)")
+                return copy
+            }
+            let before = try harness.snapshot()
+            let (status, message) = try await client.execute(uri: "/v1/hosts/dns1/inventory", method: .put, headers: bearer(token), body: jsonBody(report)) {
+                (Int($0.status.code), errorBody($0).message)
+            }
+            #expect(status == 400)
+            #expect(message == "installed: 20001 packages is more than the limit of 20000", "\(message)")
+            #expect(try harness.snapshot() == before)
+        }
+    }
+
     @Test func theLimiterKeepsAtMostItsMaximumNumberOfKeys() {
         let limiter = RateLimiter(.init(perSecond: 1, burst: 10), maxKeys: 100)
         let start = ContinuousClock.now

@@ -70,6 +70,28 @@ public final class LoopbackConnection: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// One HTTP/1.1 response with a `Content-Length` body, leaving the connection open (or
+    /// what came before the peer closed, a read failed or the 30 s guard gave up).
+    public func readResponse() -> String {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let separator = Array("\r\n\r\n".utf8)
+        while true {
+            if let end = data.indices.first(where: { data[$0...].starts(with: separator) }) {
+                let head = String(decoding: data[..<end], as: UTF8.self).lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if data.count >= end + separator.count + length { return String(decoding: data, as: UTF8.self) }
+            }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { return String(decoding: data, as: UTF8.self) }
+            data += buffer[..<n]
+        }
+    }
+
+    /// ``readResponse()`` from an async test, on a thread of its own.
+    public func readResponse() async -> String { await Self.onOwnThread { self.readResponse() } }
+
     /// ``readToEnd()`` from an async test, on a thread of its own: a blocking read must never
     /// hold one of the few threads that run the tests' and the controller's tasks (on 2 cores,
     /// two such reads stall every task of the test run, the controller answering them included).

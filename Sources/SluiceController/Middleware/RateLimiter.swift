@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Token buckets by identity: each key may make `burst` requests at once, refilled at
-/// `perSecond`. Memory stays bounded: beyond `maxKeys` keys, buckets that are full again
+/// `perSecond`; a request may cost more than one (an inventory costs one per MiB). Memory stays bounded: beyond `maxKeys` keys, buckets that are full again
 /// (idle long enough to have refilled) are dropped first, then the oldest.
 final class RateLimiter: Sendable {
     struct Bucket {
@@ -21,18 +21,19 @@ final class RateLimiter: Sendable {
     /// How many keys have a bucket.
     var keyCount: Int { buckets.withLock { $0.count } }
 
-    /// Takes one request from `key`'s bucket; returns nil when allowed, or the seconds until
-    /// the next request would be.
-    func take(_ key: String, now: ContinuousClock.Instant = .now) -> Double? {
-        buckets.withLock { buckets in
+    /// Takes `cost` from `key`'s bucket; returns nil when allowed, or the seconds until
+    /// the bucket holds `cost` again. A cost above `burst` is taken as `burst`.
+    func take(_ key: String, cost: Double = 1, now: ContinuousClock.Instant = .now) -> Double? {
+        let cost = min(cost, limit.burst)
+        return buckets.withLock { buckets -> Double? in
             var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
             bucket.tokens = min(limit.burst, bucket.tokens + max(0, Self.seconds(now - bucket.updated)) * limit.perSecond)
             bucket.updated = now
-            guard bucket.tokens >= 1 else {
+            guard bucket.tokens >= cost else {
                 buckets[key] = bucket
-                return (1 - bucket.tokens) / limit.perSecond
+                return (cost - bucket.tokens) / limit.perSecond
             }
-            bucket.tokens -= 1
+            bucket.tokens -= cost
             if buckets[key] == nil && buckets.count >= maxKeys { prune(&buckets, now: now, keep: maxKeys / 2) }
             buckets[key] = bucket
             return nil

@@ -21,7 +21,10 @@ struct AgentRoutes {
             try checkText(report.detail, field: "detail", max: 2000, allowEmpty: true)
             // Only a change of health wakes the reconciler; a plain heartbeat does not. No
             // assignment changed, so no long-poll needs to look again.
-            if try await database.commitHealth(HealthBeat(host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs())) {
+            let beat = HealthBeat(
+                host: caller.pathHost!, healthy: report.healthy, detail: report.detail, nowMs: clock.nowMs(),
+                auditIntervalMs: settings.healthAuditIntervalMs)
+            if try await database.commitHealth(beat) {
                 signal.signal(hosts: [])
             }
             return Self.heartbeatAccepted

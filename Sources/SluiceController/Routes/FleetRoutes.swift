@@ -15,6 +15,28 @@ struct FleetRoutes {
     var authority: CertificateAuthority?
     /// Enrollments per source address (loopback exempt: see `AuthenticationMiddleware`).
     var enrollmentLimiter = RateLimiter(ControllerSettings().enrollmentRateLimit)
+    /// Full inventory reports per host, by cost (`ControllerSettings.inventoryBudget`).
+    var inventoryLimiter = RateLimiter(ControllerSettings().inventoryBudget)
+    /// Inventories are parsed one at a time, on a thread of their own.
+    let inventoryLane = SerialLane(label: "sluiced.inventory")
+
+    /// A full inventory costs one per started MiB of its body, taken from the host's budget
+    /// before the body is parsed: over it, 429 and nothing is read.
+    func chargeInventory(host: HostID, bytes: Int) throws {
+        let cost = Double(max(1, (bytes + (1 << 20) - 1) >> 20))
+        guard let wait = inventoryLimiter.take("host:\(host.rawValue)", cost: cost) else { return }
+        let seconds = max(1, Int(wait.rounded(.up)))
+        throw APIError(
+            status: .tooManyRequests, code: "inventory_budget",
+            message:
+                "host \(host): full inventory reports over this host's budget (\(Int(inventoryLimiter.limit.burst)) at once, \(Self.perMinute(inventoryLimiter.limit)) a minute, one per MiB): retry in \(seconds) s",
+            retryAfterSeconds: seconds)
+    }
+
+    static func perMinute(_ limit: ControllerSettings.RateLimit) -> String {
+        let value = limit.perSecond * 60
+        return value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
 
     func register(on api: APIRouter) {
         api.add(.health) { _, _, _ in
@@ -52,7 +74,13 @@ struct FleetRoutes {
 
         api.add(.putInventory) { request, context, caller in
             let host = caller.pathHost!
-            let report = try await request.decodeJSON(InventoryReport.self, context: context)
+            // Charged on the declared length before a byte of the body is read; a chunked body,
+            // when it has been read.
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            if let declared { try chargeInventory(host: host, bytes: declared) }
+            let report = try await request.decodeJSON(InventoryReport.self, context: context, lane: inventoryLane) { bytes in
+                if declared == nil { try chargeInventory(host: host, bytes: bytes) }
+            }
             try report.validate()
             let recorded = try await database.commitReport(host: host, report: report, nowMs: clock.nowMs())
             return accepted(recorded, host: host, context: context)

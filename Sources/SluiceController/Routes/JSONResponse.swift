@@ -54,19 +54,47 @@ extension Request {
     /// `JSONLimits` (depth, string and list lengths) and decodes it as JSON;
     /// a decoding failure becomes a 400 naming the field, and so does what `StrictJSON`
     /// refuses (another Content-Type, an unknown property, a null).
-    func decodeJSON<T: Codable>(_ type: T.Type, context: SluiceRequestContext) async throws -> T {
+    /// - Parameters:
+    ///   - charge: told the body's size in bytes before any of it is parsed; it throws to
+    ///     refuse a body whose cost is over a budget.
+    ///   - lane: where the body is parsed, when not on the task's own thread: a large body
+    ///     then never holds more than the lane's one thread.
+    func decodeJSON<T: Codable & Sendable>(
+        _ type: T.Type, context: SluiceRequestContext, lane: SerialLane? = nil, charge: (Int) throws -> Void = { _ in }
+    ) async throws -> T {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { throw APIError.invalid("body: a JSON object is required") }
+        try charge(buffer.readableBytes)
         try StrictJSON.checkContentType(self)
-        // Depth, string and list lengths first: a hostile shape costs the decoder nothing.
-        try Self.jsonLimits.check(buffer.readableBytesView)
-        // One pass: parsed, decoded, and refused if it holds a property the type does not.
-        do {
+        let parse: @Sendable () throws -> T = {
+            // Depth, string and list lengths first: a hostile shape costs the decoder nothing.
+            try Self.jsonLimits.check(buffer.readableBytesView)
+            // One pass: parsed, decoded, and refused if it holds a property the type does not.
             return try StrictJSONDecoder().decode(T.self, from: buffer.readableBytesView)
+        }
+        do {
+            return try await lane?.run(parse) ?? parse()
         } catch let error as DecodingError {
             throw APIError.invalid(describe(error))
         } catch let error as StrictJSONError {
             throw APIError.invalid(error.message)
+        }
+    }
+}
+
+/// One thread of its own for costly work (parsing large inventories), so that such work
+/// never holds more than one of the threads that serve every other request: on a 2-core
+/// controller, heartbeats keep the other.
+final class SerialLane: Sendable {
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 }

@@ -1,7 +1,10 @@
 /// What an agent reports about its host: the full picture every time, so the controller
 /// never depends on having seen an earlier report (reconcile, don't trust single events).
 public struct InventoryReport: Sendable, Codable, Equatable {
-    public static let maxPackages = 50_000
+    /// Installed packages, and candidates, one report may list: four times a full desktop
+    /// install (about 5,000); a real host never reaches it, and it bounds what one report
+    /// costs the controller (see docs/SECURITY.md).
+    public static let maxPackages = 20_000
     public static let maxRebootPackages = 1_000
 
     public var agentVersion: String
