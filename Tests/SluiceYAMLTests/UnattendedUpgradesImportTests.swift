@@ -189,6 +189,19 @@ struct UnattendedUpgradesImportTests {
         }
     }
 
+    @Test func breaksYAMLWouldReadStayInsideTheirValue() throws {
+        let text = """
+            Unattended-Upgrade::Origins-Pattern { "origin=A\u{2028}name: evil,label=L\u{85}x"; };
+            Unattended-Upgrade::Package-Blacklist { "foo\u{2028}bar"; "a b"; "\\$\\{x"; };
+            Unattended-Upgrade::Mail "root\u{2029}name: evil";
+            """
+        let result = try UnattendedUpgradesImport.translate(text, file: "f")
+        #expect(result.policy.name == "unattended-upgrades")
+        #expect(result.policy.qualify.origins == [OriginPattern(origin: "A\u{2028}name: evil", label: "L\u{85}x")])
+        #expect(result.policy.qualify.exclude.isEmpty)
+        #expect(result.notTranslated.map(\.line) == [2, 2, 2, 3])
+    }
+
     @Test func variablesSluiceDoesNotExpandLeaveTheirOriginOut() throws {
         let text = """
             Unattended-Upgrade::Origins-Pattern {
@@ -196,10 +209,11 @@ struct UnattendedUpgradesImportTests {
                 "o=Raspbian,a=${distro_release}";
                 "o=Foo,a=${nope}";
                 "o=Foo,a=[!x]y";
+                "o=Foo,a=$${distro_id}";
             };
             """
         let result = try UnattendedUpgradesImport.translate(text, file: "f")
         #expect(result.policy.qualify.origins == [OriginPattern(origin: "Debian", label: "Debian-Security")])
-        #expect(result.notTranslated.map(\.line) == [3, 4, 5])
+        #expect(result.notTranslated.map(\.line) == [3, 4, 5, 6])
     }
 }

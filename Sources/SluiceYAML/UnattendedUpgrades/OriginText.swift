@@ -53,6 +53,9 @@ enum OriginText {
         for (key, raw) in fields {
             let value = try glob(expanding(raw, distroID: distroID))
             guard !value.isEmpty else { throw Untranslatable(reason: "\(key) is empty: it matches only an origin without one") }
+            guard !value.replacingOccurrences(of: "${distro_codename}", with: "").contains("${") else {
+                throw Untranslatable(reason: "a literal ${ (from $${) cannot be written in a Sluice origin pattern")
+            }
             let path: WritableKeyPath<OriginPattern, String?>
             switch key {
             case "o", "origin": path = \.origin

@@ -196,7 +196,12 @@ public enum UnattendedUpgradesImport {
         /// The globs of one blacklist or whitelist regular expression, or a finding.
         mutating func packageGlobs(_ entry: AptConfiguration.Entry) -> [String]? {
             do {
-                return try PackageNameRegex.globs(entry.value)
+                let globs = try PackageNameRegex.globs(entry.value)
+                guard !globs.contains(where: { $0.contains(where: \.isWhitespace) || $0.contains("${") }) else {
+                    notTranslated(entry, "a package name never holds a space or ${, and a Sluice glob cannot")
+                    return nil
+                }
+                return globs
             } catch {
                 notTranslated(entry, "this regular expression has no Sluice glob: \(error.reason)")
                 return nil
