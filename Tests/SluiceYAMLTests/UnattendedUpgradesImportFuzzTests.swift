@@ -52,12 +52,7 @@ struct UnattendedUpgradesImportFuzzTests {
         var random = SplitMix64(seed: 0xA97)
         let aptish = Array("Unattended-Upgrade::Origins-Pattern Package-Blacklist { } ; \" // /* */ # o=a, $ {distro_id} \\ [ ] \n".utf8)
         for round in 0..<300 {
-            let count = Int.random(in: 0...2000, using: &random)
-            let bytes: [UInt8] =
-                round.isMultiple(of: 2)
-                ? (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
-                : (0..<count).map { _ in aptish.randomElement(using: &random)! }
-            Self.translateOrRefuse(String(decoding: bytes, as: UTF8.self), "round \(round)")
+            Self.translateOrRefuse(randomText(round: round, alphabet: aptish, using: &random), "round \(round)")
         }
     }
 }
