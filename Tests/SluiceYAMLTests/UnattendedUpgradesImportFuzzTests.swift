@@ -11,6 +11,7 @@ struct UnattendedUpgradesImportFuzzTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/unattended-upgrades").path
 
     /// Translates `text`; on an error, checks that it is one line naming the file and a line.
+    @discardableResult
     static func translateOrRefuse(_ text: String, _ context: String) -> UnattendedUpgradesImport.Result? {
         do {
             return try UnattendedUpgradesImport.translate(text, file: "fuzz", options: .init(distroIDs: ["Ubuntu"]))
