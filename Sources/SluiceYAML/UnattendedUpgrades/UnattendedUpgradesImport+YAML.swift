@@ -40,7 +40,8 @@ extension UnattendedUpgradesImport.Draft {
             out.append("")
         }
         if includeDependencies {
-            comment("Package-Whitelist-Strict is off: the listed packages may pull in upgrades from the same origins.")
+            comment("Package-Whitelist-Strict is off: the listed packages may pull in upgrades from the same origins")
+            comment("(unlike unattended-upgrades, exclude does not hold those back: the rollout plan shows them).")
             out.append("dependencies: include-from-qualified-origins")
             out.append("")
         }
