@@ -24,7 +24,10 @@ extension PolicyCommand {
                 The policy YAML goes to standard output; every other option the file sets goes to standard error \
                 (and into the YAML as comments), one line each: "not translated: OPTION = VALUE (line N): why" \
                 when Sluice does not do what it asks (Automatic-Reboot "true", for one), or \
-                "no equivalent needed: ...: why" when Sluice does the same or the option has no meaning for it.
+                "no equivalent needed: ...: why" when Sluice does the same or the option has no meaning for it. \
+                unattended-upgrades' defaults that Sluice does not do (Remove-New-Unused-Dependencies and \
+                Remove-Unused-Kernel-Packages, both "true") are reported as not translated unless the file sets \
+                them "false": the files Debian and Ubuntu ship exit 3 for them.
 
                 Exit status: 0 when the policy does everything the file asks; 3 when the YAML was printed but \
                 something was not translated (read standard error); 1 when the file is unreadable or malformed, \

@@ -23,11 +23,24 @@ private func checkedAsAFile(_ yaml: String) throws -> Policy {
     return try PolicyLoader.loadFile(path)
 }
 
+/// What unattended-upgrades does by default and Sluice does not: reported for every file that keeps it.
+private let removalDefaults = [
+    "not translated: Unattended-Upgrade::Remove-New-Unused-Dependencies = \"true\": unattended-upgrades' default, which the file keeps: the agent never removes packages (a set whose install would remove one is refused); run apt-get autoremove by other means",
+    "not translated: Unattended-Upgrade::Remove-Unused-Kernel-Packages = \"true\": unattended-upgrades' default, which the file keeps: the agent never removes packages (a set whose install would remove one is refused); run apt-get autoremove by other means",
+]
+
+/// Lines that turn those defaults off, so that a file's own findings stand alone.
+private let noRemovals = """
+    Unattended-Upgrade::Remove-New-Unused-Dependencies "false";
+    Unattended-Upgrade::Remove-Unused-Kernel-Packages "false";
+
+    """
+
 @Suite("unattended-upgrades import")
 struct UnattendedUpgradesImportTests {
-    @Test func debiansShippedFileTranslatesWithNothingLeftOut() throws {
+    @Test func debiansShippedFileTranslatesAndOnlyItsDefaultRemovalsAreLeftOut() throws {
         let result = try UnattendedUpgradesImport.translateFile(fixtures + "/50unattended-upgrades.Debian")
-        #expect(result.findings.isEmpty)
+        #expect(result.findings.map(\.description) == removalDefaults)
         let policy = try checkedAsAFile(result.yaml)
         #expect(policy == result.policy)
         #expect(
@@ -57,9 +70,9 @@ struct UnattendedUpgradesImportTests {
     @Test func ubuntusShippedFileTranslatesWithItsDistroID() throws {
         let result = try UnattendedUpgradesImport.translateFile(
             fixtures + "/50unattended-upgrades.Ubuntu", options: .init(distroIDs: ["Ubuntu"]))
-        #expect(result.notTranslated.isEmpty)
-        #expect(result.findings.map(\.option) == ["Unattended-Upgrade::DevRelease"])
-        #expect(result.findings.map(\.line) == [46])
+        #expect(result.notTranslated.map(\.description) == removalDefaults)
+        #expect(result.findings.filter(\.needsNoEquivalent).map(\.option) == ["Unattended-Upgrade::DevRelease"])
+        #expect(result.findings.filter(\.needsNoEquivalent).map(\.line) == [46])
         let policy = try checkedAsAFile(result.yaml)
         #expect(
             policy.qualify.origins.map { "\($0.origin ?? "-") \($0.archive ?? "-")" } == [
@@ -113,7 +126,7 @@ struct UnattendedUpgradesImportTests {
                 "not translated: Unattended-Upgrade::Remove-Unused-Dependencies = \"true\" (line 13): the agent never removes packages (a set whose install would remove one is refused); run apt-get autoremove by other means",
                 "not translated: Unattended-Upgrade::Automatic-Reboot = \"true\" (line 14): Sluice does not reboot hosts yet (planned: issue 18); the agent reports when a reboot is required and sluicectl hosts list warns about it",
                 "not translated: Unattended-Upgrade::Automatic-Reboot-Time = \"02:00\" (line 15): goes with Automatic-Reboot, which Sluice does not do yet (planned: issue 18)",
-            ])
+            ] + removalDefaults)
         #expect(result.findings.filter(\.needsNoEquivalent).map(\.option) == ["Unattended-Upgrade::Verbose"])
         // The YAML carries what was not translated, for whoever reads the file later.
         for finding in result.findings { #expect(result.yaml.contains("# \(finding.description)\n")) }
@@ -134,15 +147,15 @@ struct UnattendedUpgradesImportTests {
             Unattended-Upgrade::Mail "";
             Unattended-Upgrade::MailReport "on-change";
             """
-        let result = try UnattendedUpgradesImport.translate(text, file: "f")
+        let result = try UnattendedUpgradesImport.translate(noRemovals + text, file: "f")
         #expect(result.notTranslated.isEmpty)
-        #expect(result.findings.count == 5)
-        let mailed = try UnattendedUpgradesImport.translate(text.replacingOccurrences(of: "Mail \"\"", with: "Mail \"root\""), file: "f")
+        #expect(result.findings.count == 7)
+        let mailed = try UnattendedUpgradesImport.translate(noRemovals + text.replacingOccurrences(of: "Mail \"\"", with: "Mail \"root\""), file: "f")
         #expect(mailed.notTranslated.map(\.option) == ["Unattended-Upgrade::Mail", "Unattended-Upgrade::MailReport"])
     }
 
     @Test func aFileWithoutOriginsSaysThePolicyTakesSecurityArchivesOnly() throws {
-        let result = try UnattendedUpgradesImport.translate("Unattended-Upgrade::Automatic-Reboot \"false\";\n", file: "f")
+        let result = try UnattendedUpgradesImport.translate(noRemovals + "Unattended-Upgrade::Automatic-Reboot \"false\";\n", file: "f")
         #expect(result.policy.qualify.origins.isEmpty)
         #expect(result.notTranslated.map(\.option) == ["Unattended-Upgrade::Allowed-Origins"])
     }
@@ -156,7 +169,7 @@ struct UnattendedUpgradesImportTests {
             Unattended-Upgrade::Update-Days { "Mon"; "3"; };
             """
         let result = try UnattendedUpgradesImport.translate(text, file: "f", options: .init(timeZone: "Europe/Paris"))
-        #expect(result.findings.isEmpty)
+        #expect(result.findings.map(\.description) == removalDefaults)
         let policy = try checkedAsAFile(result.yaml)
         #expect(policy.qualify.origins == [OriginPattern(origin: "Debian", label: "Debian-Security")])
         #expect(policy.qualify.include == ["bind9*", "openssl"])
@@ -165,7 +178,7 @@ struct UnattendedUpgradesImportTests {
         #expect(policy.waves.allSatisfy { $0.windows == [MaintenanceWindow(weekdays: [2, 4], startMinute: 0, endMinute: 1440, timeZone: "Europe/Paris")] })
         let strict = try UnattendedUpgradesImport.translate(text + "\nUnattended-Upgrade::Package-Whitelist-Strict \"true\";", file: "f")
         #expect(strict.policy.dependencies == .refuse)
-        #expect(strict.findings.isEmpty)
+        #expect(strict.findings.map(\.description) == removalDefaults)
     }
 
     @Test(arguments: [
@@ -199,7 +212,7 @@ struct UnattendedUpgradesImportTests {
         #expect(result.policy.name == "unattended-upgrades")
         #expect(result.policy.qualify.origins == [OriginPattern(origin: "A\u{2028}name: evil", label: "L\u{85}x")])
         #expect(result.policy.qualify.exclude.isEmpty)
-        #expect(result.notTranslated.map(\.line) == [2, 2, 2, 3])
+        #expect(result.notTranslated.map(\.line) == [2, 2, 2, 3, 0, 0])
     }
 
     @Test func variablesSluiceDoesNotExpandLeaveTheirOriginOut() throws {
@@ -214,6 +227,6 @@ struct UnattendedUpgradesImportTests {
             """
         let result = try UnattendedUpgradesImport.translate(text, file: "f")
         #expect(result.policy.qualify.origins == [OriginPattern(origin: "Debian", label: "Debian-Security")])
-        #expect(result.notTranslated.map(\.line) == [3, 4, 5, 6])
+        #expect(result.notTranslated.map(\.line) == [3, 4, 5, 6, 0, 0])
     }
 }

@@ -167,6 +167,15 @@ public enum UnattendedUpgradesImport {
                 }
             }
             findings.sort { $0.line < $1.line }
+            // What unattended-upgrades does even where the file says nothing, and Sluice does not.
+            for (option, value) in Self.defaultsSluiceDoesNotKeep where config.scalar(uu + option) == nil {
+                if case .notTranslated(let why) = UnattendedUpgradesOption.disposition(key: uu + option, value: value, context: context) {
+                    findings.append(
+                        Finding(
+                            option: uu + option, value: value, line: 0, reason: "unattended-upgrades' default, which the file keeps: " + why,
+                            needsNoEquivalent: false))
+                }
+            }
         }
 
         // MARK: - Origins
@@ -207,6 +216,9 @@ public enum UnattendedUpgradesImport {
                 return nil
             }
         }
+
+        /// unattended-upgrades' defaults (its README) that matter to a translation.
+        static let defaultsSluiceDoesNotKeep = [("Remove-New-Unused-Dependencies", "true"), ("Remove-Unused-Kernel-Packages", "true")]
 
         static func weekday(_ text: String) -> String? {
             let names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
