@@ -31,7 +31,8 @@ extension PolicyCommand {
 
                 Exit status: 0 when the policy does everything the file asks; 3 when the YAML was printed but \
                 something was not translated (read standard error); 1 when the file is unreadable or malformed, \
-                or needs --distro-id: then one line names the line and what is wrong, and no YAML is printed.
+                or needs --distro-id, or has a Package-Whitelist none of whose items has a Sluice glob (the policy \
+                would take every package): then one line names the line and what is wrong, and no YAML is printed.
                 """)
 
         @Argument(help: "The unattended-upgrades configuration, such as /etc/apt/apt.conf.d/50unattended-upgrades.")

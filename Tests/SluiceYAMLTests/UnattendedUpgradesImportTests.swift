@@ -181,6 +181,17 @@ struct UnattendedUpgradesImportTests {
         #expect(strict.findings.map(\.description) == removalDefaults)
     }
 
+    @Test func aWhitelistWithNothingTranslatedIsRefusedRatherThanWidenedToEveryPackage() throws {
+        let text = "Unattended-Upgrade::Origins-Pattern { \"origin=Debian\"; };\nUnattended-Upgrade::Package-Whitelist { \"bind9{2}\"; };\n"
+        #expect(throws: InvalidInput(
+            "f:2: no Package-Whitelist item could be translated (\"bind9{2}\": this regular expression has no Sluice glob: a counted repetition {m,n} has no glob), and a policy without include would take every package"
+        )) { try UnattendedUpgradesImport.translate(text, file: "f") }
+        // One item translated is enough: the policy takes fewer packages, never more.
+        let narrower = try UnattendedUpgradesImport.translate(text.replacingOccurrences(of: "\"bind9{2}\";", with: "\"bind9{2}\"; \"nginx$\";"), file: "f")
+        #expect(narrower.policy.qualify.include == ["nginx"])
+        #expect(narrower.notTranslated.first?.value == "bind9{2}")
+    }
+
     @Test(arguments: [
         ("linux-", ["linux-*"]), ("libc6$", ["libc6"]), (#"libstdc\+\+6$"#, ["libstdc++6"]), ("(lib)?xen(store)?", ["xen*", "libxen*"]),
         ("^nginx.*", ["nginx*"]), ("linux-image-[0-3].+", ["linux-image-[0123]?*"]), ("bind9$|named$", ["bind9", "named"]),

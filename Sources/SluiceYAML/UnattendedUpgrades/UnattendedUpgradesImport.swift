@@ -111,8 +111,15 @@ public enum UnattendedUpgradesImport {
             for entry in config.list(uu + "Package-Blacklist") {
                 if let globs = packageGlobs(entry) { exclude.append((globs, "line \(entry.line): \(entry.value)")) }
             }
-            for entry in config.list(uu + "Package-Whitelist") {
+            let whitelist = config.list(uu + "Package-Whitelist")
+            for entry in whitelist {
                 if let globs = packageGlobs(entry) { include.append((globs, "line \(entry.line): \(entry.value)")) }
+            }
+            // Without include a policy takes every package: never widen a whitelist to that.
+            if let first = whitelist.first, include.isEmpty {
+                let why = findings.last.map { ": \($0.reason)" } ?? ""
+                throw InvalidInput(
+                    "\(file):\(first.line): no Package-Whitelist item could be translated (\(quoted(first.value))\(why)), and a policy without include would take every package")
             }
             let strict = config.scalar(uu + "Package-Whitelist-Strict")
             includeDependencies = !include.isEmpty && strict.flatMap { AptBoolean.parse($0.value) } != true
