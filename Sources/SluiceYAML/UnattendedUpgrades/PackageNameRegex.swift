@@ -27,6 +27,33 @@ enum PackageNameRegex {
         return simplified(globs)
     }
 
+    /// For a blacklist entry with no exact glob: `PREFIX*`, from the literal text the expression
+    /// starts with, which excludes at least every name it matches (`python3\.[0-9]+$` is
+    /// `python3.*`). `nil` when it starts with no literal or has alternatives.
+    static func widerGlob(_ regex: String) -> String? {
+        guard !regex.contains("|") else { return nil }
+        var scalars = Array(regex.unicodeScalars)[...]
+        if scalars.first == "^" { scalars = scalars.dropFirst() }
+        var prefix = ""
+        while let c = scalars.first {
+            if c == "\\", let escaped = scalars.dropFirst().first, !escaped.properties.isAlphabetic, !("0"..."9").contains(escaped),
+                !"*?[]".unicodeScalars.contains(escaped)
+            {
+                prefix.unicodeScalars.append(escaped)
+                scalars = scalars.dropFirst(2)
+            } else if c.properties.isAlphabetic || ("0"..."9").contains(c) || "-_:@%/=,;'~".unicodeScalars.contains(c) {
+                prefix.unicodeScalars.append(c)
+                scalars = scalars.dropFirst()
+            } else {
+                // A repetition that may match nothing takes the character before it with it.
+                if "*?{".unicodeScalars.contains(c), !prefix.isEmpty { prefix.removeLast() }
+                break
+            }
+        }
+        guard !prefix.isEmpty else { return nil }
+        return prefix + "*"
+    }
+
     /// Drops duplicates and globs another one already covers (`xenstore*` beside `xen*`).
     static func simplified(_ globs: [String]) -> [String] {
         var out: [String] = []

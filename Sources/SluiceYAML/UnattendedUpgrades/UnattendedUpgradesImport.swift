@@ -109,7 +109,20 @@ public enum UnattendedUpgradesImport {
                         needsNoEquivalent: false))
             }
             for entry in config.list(uu + "Package-Blacklist") {
-                if let globs = packageGlobs(entry) { exclude.append((globs, "line \(entry.line): \(entry.value)")) }
+                if let globs = packageGlobs(entry) {
+                    exclude.append((globs, "line \(entry.line): \(entry.value)"))
+                    continue
+                }
+                // A regular expression with no exact glob (one that matches only names with a
+                // space or ${ matches no package): held back more widely rather than upgraded
+                // against the file's wish.
+                guard (try? PackageNameRegex.globs(entry.value)) == nil else { continue }
+                if let wider = PackageNameRegex.widerGlob(entry.value), Self.isPackageGlob(wider) {
+                    exclude.append(([wider], "line \(entry.line): \(entry.value) (no exact glob: excluded more widely)"))
+                    findings[findings.count - 1].reason += "; the policy excludes \(wider) instead, which holds back at least every package it matched"
+                } else {
+                    findings[findings.count - 1].reason += "; packages it matched may be upgraded: add exclude globs by hand"
+                }
             }
             let whitelist = config.list(uu + "Package-Whitelist")
             for entry in whitelist {
@@ -213,7 +226,7 @@ public enum UnattendedUpgradesImport {
         mutating func packageGlobs(_ entry: AptConfiguration.Entry) -> [String]? {
             do {
                 let globs = try PackageNameRegex.globs(entry.value)
-                guard !globs.contains(where: { $0.contains(where: \.isWhitespace) || $0.contains("${") }) else {
+                guard globs.allSatisfy(Self.isPackageGlob) else {
                     notTranslated(entry, "a package name never holds a space or ${, and a Sluice glob cannot")
                     return nil
                 }
@@ -222,6 +235,11 @@ public enum UnattendedUpgradesImport {
                 notTranslated(entry, "this regular expression has no Sluice glob: \(error.reason)")
                 return nil
             }
+        }
+
+        /// What the policy loader takes as a package glob (never a space, never `${`).
+        static func isPackageGlob(_ glob: String) -> Bool {
+            !glob.contains(where: \.isWhitespace) && !glob.contains("${")
         }
 
         /// unattended-upgrades' defaults (its README) that matter to a translation.
