@@ -210,7 +210,8 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "SluiceProcessTests", dependencies: ["SluiceProcess"], swiftSettings: testSettings),
-        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], swiftSettings: testSettings),
+        // Fixtures/: unattended-upgrades' shipped configurations, read by path from the tests.
+        .testTarget(name: "SluiceYAMLTests", dependencies: ["SluiceYAML", "SluiceCore"], exclude: ["Fixtures"], swiftSettings: testSettings),
         .testTarget(name: "SluiceAgentTests", dependencies: ["SluiceAgent", "SluiceCore", "SluiceAPI", "SluiceClient", "SluiceTestSupport"], swiftSettings: testSettings),
         // Runs the built executables as real processes over a real loopback socket.
         .testTarget(

@@ -94,13 +94,15 @@ public enum PolicyLoader {
     /// A policy or wave name: what operators type on the command line.
     static func identifier(_ value: YAMLValue, what: String) throws(InvalidInput) -> String {
         let text = try value.string()
-        guard (1...63).contains(text.utf8.count), let first = text.unicodeScalars.first, first.isLowerAlphanumeric,
-            text.unicodeScalars.allSatisfy({ $0.isLowerAlphanumeric || $0 == "-" || $0 == "_" })
-        else {
-            throw value.error(
-                "invalid \(what) \(quoted(text)): use 1 to 63 characters of a-z, 0-9, '-', '_', starting with a letter or digit")
-        }
+        guard isIdentifier(text) else { throw value.error("invalid \(what) \(quoted(text)): \(identifierRule)") }
         return text
+    }
+
+    static let identifierRule = "use 1 to 63 characters of a-z, 0-9, '-', '_', starting with a letter or digit"
+
+    static func isIdentifier(_ text: String) -> Bool {
+        (1...63).contains(text.utf8.count) && text.unicodeScalars.first?.isLowerAlphanumeric == true
+            && text.unicodeScalars.allSatisfy({ $0.isLowerAlphanumeric || $0 == "-" || $0 == "_" })
     }
 
     static func dependencyRule(_ value: YAMLValue) throws(InvalidInput) -> DependencyRule {

@@ -5,7 +5,7 @@ import SluiceYAML
 
 struct PolicyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Rollout policies (YAML).", subcommands: [Check.self])
+        commandName: "policy", abstract: "Rollout policies (YAML).", subcommands: [Check.self, ImportUU.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -44,12 +44,7 @@ struct PolicyFuzzTests {
         var random = SplitMix64(seed: 0xB17E5)
         let yamlish = Array("name: waves select all soak 1h {}[],:-&*!|>'\"#%@`?\t\n  ".utf8)
         for round in 0..<300 {
-            let count = Int.random(in: 0...2000, using: &random)
-            let bytes: [UInt8] =
-                round.isMultiple(of: 2)
-                ? (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
-                : (0..<count).map { _ in yamlish.randomElement(using: &random)! }
-            Self.loadOrRefuse(String(decoding: bytes, as: UTF8.self), "round \(round)")
+            Self.loadOrRefuse(randomText(round: round, alphabet: yamlish, using: &random), "round \(round)")
         }
     }
 
