@@ -199,4 +199,28 @@ struct AuditArchiveTests {
         let truncated = try database.verifyAudit(heads: [head]).problem
         #expect(truncated?.kind == .deleted && truncated?.seq == 76, "\(String(describing: truncated))")
     }
+
+    @Test func aPostmortemOfAPartlyArchivedRolloutSaysWhereTheRestIs() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let database = try SluiceDatabase.open(path: dir.file("audit.sqlite"), nowMs: 0)
+        let start: Int64 = 1_721_779_200_000
+        try database.appendAuditEvents([
+            AuditEvent(atMs: start, actor: "operator:alice", kind: "rollout.created", rolloutID: 7, package: "bind9=2", details: "{\"policy\":\"dns\"}"),
+            AuditEvent(atMs: start + 1000, actor: "operator:alice", kind: "rollout.created", rolloutID: 8, package: "bind9=2", details: "{\"policy\":\"dns\"}"),
+            AuditEvent(atMs: start + 2000, actor: "controller", kind: "wave.started", rolloutID: 7, wave: "canary"),
+            AuditEvent(atMs: start + 3000, actor: "controller", kind: "rollout.completed", rolloutID: 7),
+        ])
+        let anchor = try database.archiveAudit(.throughSeq(2), to: dir.file("a.ndjson"), actor: .local("root"), nowMs: Self.nowMs)
+        let history = try database.rolloutHistory(7)
+        #expect(history.archived == anchor && history.events.map(\.seq) == [3, 4])
+        let markdown = Postmortem(history: history).markdown(zone: TimeZone(identifier: "UTC")!, slo: 99.9)
+        #expect(markdown.contains("**Incomplete:** this rollout's first events are not in the log: events through seq 2 are archived in \(anchor.file)"), "\(markdown)")
+        do {
+            _ = try database.rolloutHistory(8)
+            Issue.record("a history of an archived rollout")
+        } catch let error as StoreError {
+            #expect(error.description.contains("holds nothing about rollout 8 after seq 2: events through seq 2 are archived in \(anchor.file)"), "\(error)")
+        }
+    }
 }
