@@ -57,8 +57,12 @@ struct AuditCommand: AsyncParsableCommand {
             case .json: writeOut(events.map { AuditRendering.ndjsonLine($0) + "\n" }.joined())
             case .csv: writeOut(rendering.csv(events))
             }
-            if case .file(let database) = try source.open(), let anchor = try database.auditAnchor(), query.take == .first || !page.more {
-                note("note: the log starts after seq \(anchor.throughSeq): \(anchor.note)")
+            // Only when the events asked for may reach back into the archive.
+            if case .file(let database) = try source.open(), let anchor = try database.auditAnchor() {
+                let oldest = try database.auditPage(AuditQuery(limit: 1, take: .first)).records.first?.event.atMs ?? Int64.max
+                if query.take == .first ? (query.sinceMs ?? Int64.min) <= oldest : !page.more {
+                    note("note: the log starts after seq \(anchor.throughSeq): \(anchor.note)")
+                }
             }
             if page.more {
                 note("note: more events match than --limit \(query.limit); " + (query.take == .first ? "showing the first ones from --since" : "showing the newest") + ". Narrow the filters or raise --limit.")

@@ -46,6 +46,8 @@ struct AuditArchiveCLITests {
         #expect(both.status == 0 && both.stdout.contains("archives intact: 5 rows (seq 1...5) in 1 file(s)"), "\(both.stdout) \(both.stderr)")
         let query = try runProgram("sluicectl", ["audit", "query", "--db", db])
         #expect(query.status == 0 && query.stderr.contains("note: the log starts after seq 5: events through seq 5 are archived in \(archive)"), "\(query.stderr)")
+        let recent = try runProgram("sluicectl", ["audit", "query", "--db", db, "--since", "2099-01-01"])
+        #expect(recent.status == 0 && !recent.stderr.contains("archived"), "nothing asked for is archived: \(recent.stderr)")
 
         // Deleting more than was archived is found at the first missing row.
         _ = try SQLiteShell.run(db, "DROP TRIGGER audit_events_are_never_deleted; DELETE FROM audit_events WHERE seq = 6;")
