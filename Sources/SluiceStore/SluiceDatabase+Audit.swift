@@ -9,8 +9,16 @@ extension SluiceDatabase {
     func appendAudit(_ db: Database, _ draft: AuditEvent) throws {
         let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         var event = draft
-        event.seq = (last?["seq"] as Int64? ?? 0) + 1
-        let previous: Data = last?["hash"] ?? Data(count: 32)
+        let previous: Data
+        if let last {
+            event.seq = last["seq"] as Int64 + 1
+            previous = last["hash"]
+        } else {
+            // An empty log, or every row archived: the chain goes on from the anchor.
+            let base = Self.chainBase(try Self.auditAnchor(db))
+            event.seq = base.seq
+            previous = Data(base.prev)
+        }
         let hash = AuditChain.hash(previous: previous, event: event)
         try db.execute(
             sql: """

@@ -32,7 +32,11 @@ extension SluiceDatabase {
     public func exportAudit(
         sinceMs: Int64?, untilMs: Int64?, nowMs: Int64, write: (String) throws -> Void
     ) throws -> (AuditExportHeader, AuditVerification) {
-        let header = try auditExportHeader(sinceMs: sinceMs, untilMs: untilMs, nowMs: nowMs)
+        try exportAudit(header: try auditExportHeader(sinceMs: sinceMs, untilMs: untilMs, nowMs: nowMs), write: write)
+    }
+
+    /// Writes the header, then the rows of its range, verifying them as it goes.
+    func exportAudit(header: AuditExportHeader, write: (String) throws -> Void) throws -> (AuditExportHeader, AuditVerification) {
         try write(AuditExportFormat.headerLine(header) + "\n")
         guard let first = header.firstSeq, let last = header.lastSeq, let anchor = header.anchorPrevHash else {
             return (header, AuditVerification(rows: 0, firstSeq: nil, lastSeq: nil, headHash: nil, problem: nil, elapsedMs: 0))

@@ -68,7 +68,12 @@ extension SluiceDatabase {
         try writer.read { db in
             let events = try Row.fetchAll(db, sql: "SELECT * FROM audit_events WHERE rollout_id = ? ORDER BY seq", arguments: [id])
                 .map(AuditEvent.init(row:))
-            guard let first = events.first else { throw StoreError.notFound("the audit log holds nothing about rollout \(id)") }
+            let anchor = try Self.auditAnchor(db)
+            guard let first = events.first else {
+                throw StoreError.notFound("the audit log holds nothing about rollout \(id)" + (anchor.map { " after seq \($0.throughSeq): \($0.note)" } ?? ""))
+            }
+            // Its creation archived: the history starts part way through.
+            let archived = first.kind == "rollout.created" ? nil : anchor
             let asOf = try Int64.fetchOne(db, sql: "SELECT max(at_ms) FROM audit_events") ?? first.atMs
             var groups: [String: Set<String>] = [:]
             if try db.tableExists("assignments") {
@@ -78,7 +83,7 @@ extension SluiceDatabase {
             }
             for event in events { if let group = event.groupKey, let host = event.hostID { groups[group, default: []].insert(host) } }
             let hosts = Set(groups.values.flatMap { $0 }).sorted()
-            guard !hosts.isEmpty else { return RolloutHistory(rolloutID: id, events: events, groups: [:], asOfMs: asOf) }
+            guard !hosts.isEmpty else { return RolloutHistory(rolloutID: id, events: events, groups: [:], asOfMs: asOf, archived: archived) }
 
             // (`+kind` keeps SQLite on the host's own index: the kind index would walk every
             // host's healthy reports until it met this one's.)
@@ -114,7 +119,8 @@ extension SluiceDatabase {
                     ).map(AuditEvent.init(row:))
                 }
             }
-            return RolloutHistory(rolloutID: id, events: all.sorted { $0.seq < $1.seq }, groups: groups.mapValues { $0.sorted() }, asOfMs: asOf)
+            return RolloutHistory(
+                rolloutID: id, events: all.sorted { $0.seq < $1.seq }, groups: groups.mapValues { $0.sorted() }, asOfMs: asOf, archived: archived)
         }
     }
 }

@@ -30,8 +30,13 @@ extension SluiceDatabase {
             if let problem = try checkHead(head, lastSeq: result.lastSeq) {
                 result.problem = problem
                 result.headHash = nil
-                break
+                return result
             }
+        }
+        // Last: the heads name a truncated end more exactly than a missing audit.archived event would.
+        if let problem = try writer.read({ db in try Self.unrecordedAnchorProblem(db, try Self.auditAnchor(db)) }) {
+            result.problem = problem
+            result.headHash = nil
         }
         return result
     }
@@ -45,7 +50,15 @@ extension SluiceDatabase {
                 kind: .deleted, seq: first, lastSeq: head.seq,
                 message: "\(head.seq > first ? "rows \(first)...\(head.seq), the newest, are" : "row \(head.seq), the newest, is") missing (truncated): the head\(recorded) reached seq \(head.seq)")
         }
-        let hash = try writer.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE seq = ?", arguments: [head.seq]) }
+        let (hash, archived) = try writer.read { db -> (Data?, Bool) in
+            // A head in an archived range: its row is in the archive file; only the one that
+            // ends an archive is still known here, as its anchor.
+            if let anchor = try Self.auditAnchor(db), head.seq <= anchor.throughSeq {
+                return (try Data.fetchOne(db, sql: "SELECT hash FROM audit_archives WHERE through_seq = ?", arguments: [head.seq]), true)
+            }
+            return (try Data.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE seq = ?", arguments: [head.seq]), false)
+        }
+        if archived && hash == nil { return nil }
         let actual = hash.map { LowercaseHex.encode(Array($0)) }
         guard actual == head.hash else {
             return AuditChainProblem(
@@ -62,15 +75,19 @@ extension SluiceDatabase {
             let d = ContinuousClock.now - started
             return d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
         }
-        let bounds = try writer.read { db -> (Int64?, Int64?, Int64?) in
+        let (bounds, anchor) = try writer.read { db -> ((Int64?, Int64?, Int64?), AuditArchiveAnchor?) in
             let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM audit_events")
             let written = try db.tableExists("sqlite_sequence")
                 ? try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'") : nil
-            return (row?[0], row?[1], written)
+            return ((row?[0], row?[1], written), try Self.auditAnchor(db))
         }
+        // After an archive the chain resumes from its anchor, as it starts from zeros at seq 1.
+        let base = Self.chainBase(anchor)
         guard let low = bounds.0, let high = bounds.1 else {
             let problem = (bounds.2 ?? 0) > 0
-                ? AuditChainProblem(kind: .deleted, seq: 1, lastSeq: bounds.2, message: "every row is missing (deleted): \(bounds.2!) were written")
+                ? AuditChainProblem(
+                    kind: .deleted, seq: base.seq, lastSeq: bounds.2,
+                    message: "every row\(anchor.map { " after the archive anchor at seq \($0.throughSeq)" } ?? "") is missing (deleted): \(bounds.2!) were written")
                 : nil
             return AuditVerification(rows: 0, firstSeq: nil, lastSeq: nil, headHash: nil, problem: problem, elapsedMs: elapsed())
         }
@@ -84,8 +101,8 @@ extension SluiceDatabase {
         }
 
         // Stitch the chunks in order; the first failure anywhere is the answer.
-        var expectedSeq: Int64 = 1
-        var expectedPrev = [UInt8](repeating: 0, count: 32)
+        var expectedSeq = base.seq
+        var expectedPrev = base.prev
         var rows: Int64 = 0
         var failure: Int64?
         for result in results.withLock({ $0 }) {
@@ -194,8 +211,9 @@ extension SluiceDatabase {
     /// Reads the rows around the break at `seq` and names what happened there.
     static func diagnose(_ db: Database, at seq: Int64) throws -> AuditChainProblem {
         let before = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events WHERE seq < ? ORDER BY seq DESC LIMIT 1", arguments: [seq])
-        let expectedSeq = (before?["seq"] as Int64? ?? 0) + 1
-        let expectedPrev = (before?["hash"] as Data?).map(Array.init) ?? [UInt8](repeating: 0, count: 32)
+        let base = chainBase(try auditAnchor(db))
+        let expectedSeq = (before?["seq"] as Int64?).map { $0 + 1 } ?? base.seq
+        let expectedPrev = (before?["hash"] as Data?).map(Array.init) ?? base.prev
         let window = try Row.fetchAll(
             db, sql: "SELECT \(chainColumns) FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?", arguments: [seq, AuditChain.diagnosisWindow]
         ).map { AuditChain.ChainRow(event: AuditEvent(row: $0), prevHash: Array($0["prev_hash"] as Data), hash: Array($0["hash"] as Data)) }

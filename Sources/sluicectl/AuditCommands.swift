@@ -57,6 +57,13 @@ struct AuditCommand: AsyncParsableCommand {
             case .json: writeOut(events.map { AuditRendering.ndjsonLine($0) + "\n" }.joined())
             case .csv: writeOut(rendering.csv(events))
             }
+            // Only when the events asked for may reach back into the archive.
+            if case .file(let database) = try source.open(), let anchor = try database.auditAnchor() {
+                let oldest = try database.auditPage(AuditQuery(limit: 1, take: .first)).records.first?.event.atMs ?? Int64.max
+                if query.take == .first ? (query.sinceMs ?? Int64.min) <= oldest : !page.more {
+                    note("note: the log starts after seq \(anchor.throughSeq): \(anchor.note)")
+                }
+            }
             if page.more {
                 note("note: more events match than --limit \(query.limit); " + (query.take == .first ? "showing the first ones from --since" : "showing the newest") + ". Narrow the filters or raise --limit.")
             }
@@ -73,6 +80,11 @@ struct AuditCommand: AsyncParsableCommand {
                 "A head recorded earlier (as verify prints it): the chain must still hold that row with that hash. The head sluiced witnessed beside its database (<db>.audit-head) is always checked.",
                 valueName: "SEQ:HASH"))
         var head: String?
+        @Option(
+            help: ArgumentHelp(
+                "An archive `sluiced audit archive` wrote (repeatable): verified with the database given by --db, from the oldest archive's first row to the live head.",
+                valueName: "ARCHIVE"))
+        var archive: [String] = []
         @OptionGroup var source: AuditSource
 
         func run() async throws {
@@ -83,13 +95,26 @@ struct AuditCommand: AsyncParsableCommand {
             if let file {
                 guard source.db == nil else { throw ValidationError("give --file or --db, not both") }
                 guard given == nil else { throw ValidationError("--head checks a database, not an export") }
+                guard archive.isEmpty else { throw ValidationError("--archive verifies with a database (--db FILE); verify an archive alone with --file") }
                 result = try SluiceDatabase.verifyAuditExport(path: file)
             } else {
                 switch try source.open() {
                 case .file(let database):
                     let witnessed = try SluiceDatabase.witnessedHead(databasePath: database.path)
                     result = try database.verifyAudit(heads: [witnessed, given].compactMap { $0 })
-                case .controller(let client): result = try await client.verifyAudit(head: given)
+                    if !archive.isEmpty {
+                        let archived = try SluiceDatabase.verifyAuditArchives(paths: archive, anchor: try database.auditAnchor())
+                        guard archived.intact else {
+                            note(archived.summary)
+                            throw ExitCode.failure
+                        }
+                        if result.intact {
+                            print("archives intact: \(archived.rows) rows (seq \(archived.firstSeq ?? 0)...\(archived.lastSeq ?? 0)) in \(archive.count) file(s), ending at the anchor the live log resumes from")
+                        }
+                    }
+                case .controller(let client):
+                    guard archive.isEmpty else { throw ValidationError("--archive verifies with a database file: give --db FILE (a copy of the controller's)") }
+                    result = try await client.verifyAudit(head: given)
                 }
             }
             guard result.intact else {

@@ -29,6 +29,9 @@ struct PostmortemCommand: AsyncParsableCommand {
         case .file(let database): history = try database.rolloutHistory(rollout)
         case .controller(let client): history = try await client.rolloutHistory(rollout)
         }
+        if let archived = history.archived {
+            note("note: rollout \(rollout)'s first events are not in the log: \(archived.note); the postmortem covers only what follows")
+        }
         let markdown = Postmortem(history: history).markdown(zone: zone, slo: slo)
         if let out {
             try markdown.write(toFile: out, atomically: true, encoding: .utf8)

@@ -17,7 +17,7 @@ struct SluicedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluiced",
         abstract: "The Sluice controller: keeps the fleet's inventory and moves updates through waves.",
-        subcommands: [Serve.self, InitCommand.self, TokenCommand.self, EnrollTokenCommand.self, TLSCommand.self],
+        subcommands: [Serve.self, InitCommand.self, TokenCommand.self, EnrollTokenCommand.self, TLSCommand.self, AuditCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -39,4 +39,27 @@ struct AuditHeadWitnessTests {
         #expect(problem.kind == .deleted && problem.seq == second.seq)
         #expect(try SluiceDatabase.witnessedHead(databasePath: database.path) == second)
     }
+
+    @Test func aWitnessedHeadInsideAnArchivedRangeMovesOnToTheLiveHead() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = ManualWallClock(nowMs: 1_800_000_000_000)
+        let database = try SluiceDatabase.open(path: dir.file("sluice.sqlite"), nowMs: clock.nowMs())
+        let witness = AuditHeadWitness(database: database, clock: clock, logger: Logger(label: "test"))
+        for name in ["a", "b", "c", "d"] {
+            _ = try database.createOperatorToken(name: name, role: .admin, expiresAtMs: nil, actor: .local("root"), nowMs: clock.nowMs())
+        }
+        #expect(witness.witness() == nil)
+        #expect(try SluiceDatabase.witnessedHead(databasePath: database.path)?.seq == 4)
+
+        // Archived by `sluiced audit archive` while the controller runs: the head witnessed
+        // earlier is in the archive now, and the witness follows the chain to its new head.
+        _ = try database.archiveAudit(.throughSeq(4), to: dir.file("audit-1.ndjson"), actor: .local("root"), nowMs: clock.nowMs())
+        clock.advance(byMs: 60_000)
+        #expect(witness.witness() == nil)
+        let moved = try #require(try SluiceDatabase.witnessedHead(databasePath: database.path))
+        let head = try #require(try database.auditHead())
+        #expect(moved.seq == 5 && moved.hash == head.hash)
+        #expect(try database.verifyAudit(heads: [moved]).intact)
+    }
 }

@@ -915,12 +915,13 @@ extension OpenAPIContractTests {
                 name: "AuditChainProblem", uses: [.component("AuditChainProblem")],
                 full: { AuditChainProblem(kind: .deleted, seq: 4, lastSeq: 6, message: "rows 4...6 are missing (deleted)") },
                 minimal: { AuditChainProblem(kind: .edited, seq: 3, message: "row 3 was edited") }),
+            BodySample(name: "AuditArchiveAnchor", uses: [.component("AuditArchiveAnchor")], full: { archiveAnchor }, minimal: { archiveAnchor }),
             BodySample(
                 name: "RolloutHistory", uses: [.response(.rolloutHistory, 200)],
                 full: {
                     RolloutHistory(
                         rolloutID: 3, events: [fullAuditEvent()], groups: ["dns@fra": ["ns1.fra", "ns2.fra"], "dns@ams": ["ns1.ams"]],
-                        asOfMs: 1_700_000_900_000)
+                        asOfMs: 1_700_000_900_000, archived: archiveAnchor)
                 },
                 minimal: { RolloutHistory(rolloutID: 1, events: [minimalAuditEvent()], groups: ["host:ns1": ["ns1"]], asOfMs: 1_700_000_000_000) }),
             BodySample(name: "ErrorResponse", uses: [.everyErrorResponse], full: { error }, minimal: { error }),
@@ -930,6 +931,9 @@ extension OpenAPIContractTests {
 
         static let hashA = String(repeating: "0", count: 64)
         static let hashB = "3fa2" + String(repeating: "9c", count: 30)
+
+        static let archiveAnchor = AuditArchiveAnchor(
+            firstSeq: 1, throughSeq: 120, hash: hashB, file: "/srv/audit/2026.ndjson", fileSHA256: hashA, actor: "local:root", archivedAtMs: 1_700_000_800_000)
 
         static func fullAuditEvent() -> AuditEvent {
             AuditEvent(

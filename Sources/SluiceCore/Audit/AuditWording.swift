@@ -20,6 +20,8 @@ public enum AuditWording {
             return "\(event.actor) revoked operator token \(d["name"] ?? "?") (\(d["keyID"] ?? "?"))\(reason)"
         case "enrollment-token.revoked":
             return "\(event.actor) revoked enrollment token \(d["name"] ?? "?") (\(d["keyID"] ?? "?"))\(reason)"
+        case "audit.archived":
+            return "\(event.actor) archived audit events seq \(d["firstSeq"] ?? "?")...\(d["throughSeq"] ?? "?") to \(d["file"] ?? "?") (sha256 \(d["sha256"] ?? "?"))"
         case "host.revoked":
             return "\(event.actor) revoked \(host)\(reason)"
         case "host.handed-back":

@@ -15,6 +15,10 @@ extension Postmortem {
         var out = "# Postmortem: rollout \(rolloutID)" + (policy.map { " (\($0))" } ?? "") + (packages.map { ", \($0)" } ?? "") + "\n\n"
         out += "Generated from the audit log as of \(AuditTime.rfc3339(asOfMs, in: zone)). Every figure below is computed from its events. "
         out += "All times are \(AuditTime.describe(zone, instants: instants)).\n\n"
+        if let archived {
+            out += "**Incomplete:** this rollout's first events are not in the log: \(archived.note). "
+            out += "The figures below count only the events after seq \(archived.throughSeq).\n\n"
+        }
 
         out += "## Summary\n\n" + summary(at) + "\n\n"
 

@@ -64,6 +64,8 @@ public struct Postmortem: Sendable, Equatable {
     /// operator or `on_failure: revert`), refused, and each host's revert outcome, in order.
     public let reverts: [Line]
     public let timeline: [Line]
+    /// The archive holding the rollout's first events, when they are no longer in the log.
+    public let archived: AuditArchiveAnchor?
 
     /// The kinds shown in a postmortem's timeline (agent steps that change nothing for
     /// clients, such as `agent.installed`, are left to `sluicectl audit`).
@@ -81,6 +83,7 @@ public struct Postmortem: Sendable, Equatable {
         let created = mine.first { $0.kind == "rollout.created" }
         let end = mine.first { RolloutHistory.endKinds.contains($0.kind) }
         rolloutID = id
+        archived = history.archived
         policy = created.flatMap { AuditDetails($0.details)["policy"] }
         packages = created?.package
         createdAtMs = created?.atMs ?? events.first?.atMs

@@ -9,12 +9,16 @@ public struct RolloutHistory: Sendable, Equatable, Codable {
     public var groups: [String: [String]]
     /// The newest instant the log holds: intervals still open end here.
     public var asOfMs: Int64
+    /// Set when the rollout's first events were archived (`sluiced audit archive`): the
+    /// events above are only those after the anchor.
+    public var archived: AuditArchiveAnchor?
 
-    public init(rolloutID: Int64, events: [AuditEvent], groups: [String: [String]], asOfMs: Int64) {
+    public init(rolloutID: Int64, events: [AuditEvent], groups: [String: [String]], asOfMs: Int64, archived: AuditArchiveAnchor? = nil) {
         self.rolloutID = rolloutID
         self.events = events
         self.groups = groups
         self.asOfMs = asOfMs
+        self.archived = archived
     }
 
     /// The kinds that end a rollout.
