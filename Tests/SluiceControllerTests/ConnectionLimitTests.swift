@@ -42,16 +42,22 @@ struct ConnectionLimitTests {
         let app = try harness.application { $0.unauthenticatedTimeoutSeconds = 1 }
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let kept = try LoopbackConnection(port: port)
-            try kept.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\n\r\n")
-            let first = await kept.readResponse()
-            #expect(first.hasPrefix("HTTP/1.1 200"), "answer: \(first.prefix(200))")
+            // Authenticated within its first second: on a loaded machine a request may not be
+            // served that fast, and its connection is then rightly closed; another is opened.
+            var kept: LoopbackConnection?
+            for _ in 0..<10 where kept == nil {
+                let connection = try LoopbackConnection(port: port)
+                try connection.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\n\r\n")
+                let first = await connection.readResponse()
+                if first.hasPrefix("HTTP/1.1 200") { kept = connection } else { #expect(first.isEmpty, "answer: \(first.prefix(200))") }
+            }
+            let authenticated = try #require(kept, "no request was served within the unauthenticated timeout in 10 tries")
             // A socket accepted after it, that never authenticates, is closed when its timeout runs out...
             let idle = try LoopbackConnection(port: port)
             #expect(await idle.waitForPeerClose())
             // ...so the authenticated connection's own would have run out before: it is still served.
-            try kept.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\nConnection: close\r\n\r\n")
-            let second = await kept.readToEnd()
+            try authenticated.send("GET /v1/hosts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(harness.admin)\r\nConnection: close\r\n\r\n")
+            let second = await authenticated.readToEnd()
             #expect(second.hasPrefix("HTTP/1.1 200"), "answer: \(second.prefix(200))")
         }
     }

@@ -90,15 +90,17 @@ func runProgram(_ name: String, _ arguments: [String], environment: [String: Str
     process.standardInput = FileHandle.nullDevice
     try process.run()
     // Read both pipes to the end before waiting, so a chatty program cannot fill a pipe and block.
-    let group = DispatchGroup()
+    // Standard error on a thread of its own, never on Dispatch's global queue: its few threads
+    // also run every task of the test process (four on 2 cores), and four such reads of
+    // programs that run for a while stalled every test for a minute and a half.
+    let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var errData = Data()
-    group.enter()
-    DispatchQueue.global().async {
+    Thread.detachNewThread {
         errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
+        done.signal()
     }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
+    done.wait()
     process.waitUntilExit()
     return Finished(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))

@@ -17,8 +17,8 @@ struct FleetRoutes {
     var enrollmentLimiter = RateLimiter(ControllerSettings().enrollmentRateLimit)
     /// Full inventory reports per host, by cost (`ControllerSettings.inventoryBudget`).
     var inventoryLimiter = RateLimiter(ControllerSettings().inventoryBudget)
-    /// Inventories are parsed one at a time, on a thread of their own.
-    let inventoryLane = SerialLane(label: "sluiced.inventory")
+    /// Inventories are parsed one at a time, on a thread of their own (one per process).
+    static let inventoryLane = SerialLane(label: "sluiced.inventory")
 
     /// A full inventory costs one per started MiB of its body, taken from the host's budget
     /// before the body is parsed: over it, 429 and nothing is read.
@@ -78,7 +78,7 @@ struct FleetRoutes {
             // when it has been read.
             let declared = request.headers[.contentLength].flatMap { Int($0) }
             if let declared { try chargeInventory(host: host, bytes: declared) }
-            let report = try await request.decodeJSON(InventoryReport.self, context: context, lane: inventoryLane) { bytes in
+            let report = try await request.decodeJSON(InventoryReport.self, context: context, lane: Self.inventoryLane) { bytes in
                 if declared == nil { try chargeInventory(host: host, bytes: bytes) }
             }
             try report.validate()

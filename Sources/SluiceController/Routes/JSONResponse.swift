@@ -84,17 +84,36 @@ extension Request {
 
 /// One thread of its own for costly work (parsing large inventories), so that such work
 /// never holds more than one of the threads that serve every other request: on a 2-core
-/// controller, heartbeats keep the other.
-final class SerialLane: Sendable {
-    private let queue: DispatchQueue
+/// controller, heartbeats keep the other. A plain thread, not a Dispatch queue: a queue's work
+/// waits behind every task queued on Dispatch's threads, and 200 agents reporting at once then
+/// waited on each other's turn for tens of seconds.
+final class SerialLane: @unchecked Sendable {
+    /// Guards `work`.
+    private let condition = NSCondition()
+    private var work: [@Sendable () -> Void] = []
 
     init(label: String) {
-        queue = DispatchQueue(label: label)
+        let thread = Thread { [self] in run() }
+        thread.name = label
+        thread.start()
     }
 
-    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+            condition.lock()
+            work.append { continuation.resume(with: Result { try body() }) }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while work.isEmpty { condition.wait() }
+            let next = work.removeFirst()
+            condition.unlock()
+            next()
         }
     }
 }
