@@ -108,7 +108,10 @@ extension SluiceDatabase {
     /// agents' heartbeats batched with it do not wait for the comparison.
     public func commitReport(host: HostID, report: InventoryReport, nowMs: Int64) async throws -> InventoryRecorded {
         let digest = InventoryDigest.hex(of: report)
-        let plan = try await writer.read { db in try planInventory(db, host: host, report: report, digest: digest) }
+        // A synchronous read, like every other read of the routes: GRDB's asynchronous one holds
+        // its reader while it waits for a Dispatch thread, and 40 agents reporting at once then
+        // left the synchronous reads of other requests waiting for a reader on every thread.
+        let plan = try plannedFromSnapshot(host: host, report: report, digest: digest)
         return try await committer.perform { db in
             var recorded = InventoryRecorded(changed: false, labelChange: nil)
             // Many rows: in a savepoint, so that a report that fails leaves nothing behind.
@@ -118,6 +121,10 @@ extension SluiceDatabase {
             }
             return recorded
         }
+    }
+
+    private func plannedFromSnapshot(host: HostID, report: InventoryReport, digest: String) throws -> InventoryPlan {
+        try writer.read { db in try planInventory(db, host: host, report: report, digest: digest) }
     }
 
     /// An agent's word that its inventory is still the one the controller holds, by its
